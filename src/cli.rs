@@ -1,0 +1,131 @@
+//! Command-line arguments (clap derive).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::rules::Severity;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "logtriage",
+    version,
+    about = "Finds known failures in the logs of a Hadoop-stack platform and says what to do next.",
+    after_help = "Exit codes: 0 no finding at or above --fail-on; 1 such findings; 2 usage error or an input that could not be read."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Sweep log files, folders (recursively) and stdin for known failures.
+    Scan(ScanArgs),
+    /// List or test rules.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
+    /// Show one rule: what it means, what it matches, its runbook steps.
+    Explain {
+        /// A rule id, e.g. accumulo.tserver-lost-lock.
+        rule_id: String,
+        #[command(flatten)]
+        packs: PackArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum RulesCommand {
+    /// List every rule (id, title, component, layer, severity, pack).
+    List {
+        #[arg(long, value_enum, default_value = "human")]
+        format: ListFormat,
+        #[command(flatten)]
+        packs: PackArgs,
+    },
+    /// Run the examples of the built-in and given packs; exit 1 if any fails.
+    Test {
+        #[command(flatten)]
+        packs: PackArgs,
+    },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct PackArgs {
+    /// A rule pack file, or a folder of *.toml packs, added to the built-in packs (repeatable).
+    #[arg(long = "rules", value_name = "PATH")]
+    pub rules: Vec<PathBuf>,
+    /// Leave out the built-in packs.
+    #[arg(long)]
+    pub no_builtin_rules: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ScanArgs {
+    /// Files, folders (read recursively) or - for stdin. None: stdin.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Only files matching GLOB inside folders; !GLOB excludes (repeatable, like rg).
+    #[arg(short = 'g', long = "glob", value_name = "GLOB")]
+    pub globs: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    #[command(flatten)]
+    pub packs: PackArgs,
+    /// Report only findings at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "info")]
+    pub min_severity: Severity,
+    /// Exit 1 when a reported finding is at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "medium")]
+    pub fail_on: Severity,
+    /// Worker threads (default: one per core).
+    #[arg(short = 'j', long = "threads", value_name = "N")]
+    pub threads: Option<usize>,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorWhen,
+    /// Evidence events kept per finding (0 = all).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    pub max_evidence: usize,
+    /// Only events at or after this time: RFC 3339 (2024-03-11T02:00:00Z), a local time
+    /// (2024-03-11 02:00:00) or a span back from now (30m, 2h, 1d).
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+    /// Only events at or before this time (same forms as --since).
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+    /// Follow symbolic links to folders.
+    #[arg(short = 'L', long = "follow")]
+    pub follow: bool,
+    /// No progress output on stderr.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Ndjson,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ListFormat {
+    Human,
+    Json,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    Severity::parse(s)
+        .ok_or_else(|| format!("{s:?} is not a severity (critical, high, medium, low, info)"))
+}

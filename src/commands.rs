@@ -1,0 +1,393 @@
+//! The commands: each loads what it needs, runs the stages in order and returns the exit code.
+//! `scan` wires sources -> events -> matching -> findings -> reports.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Instant;
+
+use crate::cli::{ColorWhen, Format, ListFormat, PackArgs, ScanArgs};
+use crate::event::time::civil_key;
+use crate::finding::Origin;
+use crate::matching::Matcher;
+use crate::report::{self, Collector};
+use crate::rules::{self, Rule, pack::parse_duration_ms};
+use crate::scan::{self, block};
+use crate::source::{self, Input};
+
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+/// Writes to stdout; a closed pipe (`| head`) ends the program quietly.
+fn check_io(r: io::Result<()>) {
+    if let Err(e) = r {
+        if e.kind() == io::ErrorKind::BrokenPipe {
+            std::process::exit(EXIT_OK);
+        }
+        eprintln!("logtriage: cannot write output: {e}");
+        std::process::exit(EXIT_ERROR);
+    }
+}
+
+fn load_rules(p: &PackArgs) -> Result<Vec<Rule>, i32> {
+    match rules::load(&p.rules, p.no_builtin_rules) {
+        Ok(r) => Ok(r),
+        Err(errors) => {
+            for e in errors {
+                eprintln!("logtriage: rule pack error: {e}");
+            }
+            Err(EXIT_ERROR)
+        }
+    }
+}
+
+/// Reads `--since`/`--until`: RFC 3339, a civil time, or a span back from now.
+fn parse_time_bound(s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if let Some(ms) = parse_duration_ms(s) {
+        let now = jiff::ZonedDateTime::now();
+        let then = now.timestamp().as_millisecond() - ms;
+        let ts = jiff::Timestamp::from_millisecond(then).map_err(|e| e.to_string())?;
+        return Ok(civil_key(
+            ts.to_zoned_datetime(now.time_zone().clone()).datetime(),
+        ));
+    }
+    if let Ok(ts) = s.parse::<jiff::Timestamp>() {
+        return Ok(civil_key(
+            ts.to_zoned_datetime(jiff::tz::TimeZone::system())
+                .datetime(),
+        ));
+    }
+    if let Ok(dt) = s.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() {
+        return Ok(civil_key(dt));
+    }
+    if let Ok(d) = s.parse::<jiff::civil::Date>() {
+        return Ok(civil_key(d.to_datetime(jiff::civil::Time::midnight())));
+    }
+    Err(format!(
+        "{s:?} is not a time: use RFC 3339 (2024-03-11T02:00:00Z), 2024-03-11 02:00:00, or a span such as 2h"
+    ))
+}
+
+pub fn scan(args: ScanArgs) -> i32 {
+    let started = Instant::now();
+    let rules = match load_rules(&args.packs) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let (since, until) = match (
+        args.since.as_deref().map(parse_time_bound).transpose(),
+        args.until.as_deref().map(parse_time_bound).transpose(),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("logtriage: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let matcher = match Matcher::new(rules) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    if args.paths.is_empty() && io::stdin().is_terminal() {
+        eprintln!(
+            "logtriage: no input: give files or folders to scan, or pipe logs on stdin (see --help)"
+        );
+        return EXIT_ERROR;
+    }
+    let mut walked = match source::walk(&args.paths, &args.globs, args.follow) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    // Stdin can be read once.
+    let mut seen_stdin = false;
+    walked
+        .inputs
+        .retain(|i| *i != Input::Stdin || !std::mem::replace(&mut seen_stdin, true));
+
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let opts = scan::Options {
+        threads,
+        max_evidence: args.max_evidence,
+        keep_occurrences: args.format == Format::Ndjson,
+        since,
+        until,
+    };
+    let inputs_display: Vec<String> = if args.paths.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args.paths.iter().map(|p| p.display().to_string()).collect()
+    };
+    let mut collector = Collector::new(
+        inputs_display,
+        matcher.rules.len(),
+        walked.errors.clone(),
+        walked.skipped.clone(),
+        args.max_evidence,
+    );
+    let color = match args.color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    let stdout = io::stdout();
+    let mut out = anstream::AutoStream::new(stdout.lock(), color);
+    let min = args.min_severity;
+    let format = args.format;
+    scan::scan_all(&walked.inputs, &matcher, &opts, |mut r| {
+        if format == Format::Ndjson {
+            check_io(report::ndjson::write_file(
+                &mut out,
+                &r,
+                &matcher.rules,
+                min,
+            ));
+        }
+        if let Some(e) = &r.error {
+            if format == Format::Ndjson {
+                eprintln!("logtriage: {}: {e}", r.path);
+            }
+        }
+        collector.add(&mut r);
+    });
+    let summary = collector.finish(&matcher.rules, min, started.elapsed().as_millis());
+    match format {
+        Format::Human => check_io(report::human::write(&mut out, &summary, &matcher.rules)),
+        Format::Json => check_io(report::json::write(&mut out, &summary, &matcher.rules)),
+        Format::Ndjson => {
+            for p in &summary.errors {
+                if !walked.errors.is_empty() && walked.errors.contains(p) {
+                    eprintln!("logtriage: {}: {}", p.path, p.message);
+                }
+            }
+        }
+    }
+    if format != Format::Human {
+        // Scripts read stdout; say on stderr what could not be read.
+        if format == Format::Json {
+            for p in &summary.errors {
+                eprintln!("logtriage: {}: {}", p.path, p.message);
+            }
+        }
+    }
+    if !summary.errors.is_empty() {
+        EXIT_ERROR
+    } else if summary.max_severity.is_some_and(|s| s >= args.fail_on) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
+
+pub fn rules_list(format: ListFormat, packs: &PackArgs) -> i32 {
+    let rules = match load_rules(packs) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let mut out = io::stdout().lock();
+    match format {
+        ListFormat::Json => {
+            let list: Vec<serde_json::Value> = rules
+                .iter()
+                .map(|r| {
+                    serde_json::json!({
+                        "id": r.id,
+                        "title": r.title,
+                        "component": r.component,
+                        "layer": r.layer.as_str(),
+                        "severity": r.severity.as_str(),
+                        "literals": r.literals,
+                        "threshold": r.threshold.as_ref().map(|t| serde_json::json!({"count": t.count, "within": t.within})),
+                        "runbook": {"steps": r.runbook, "references": r.references},
+                        "examples": {
+                            "match": r.examples.iter().filter(|e| e.expect_match).count(),
+                            "no_match": r.examples.iter().filter(|e| !e.expect_match).count(),
+                        },
+                        "pack": r.pack,
+                    })
+                })
+                .collect();
+            check_io(
+                serde_json::to_writer_pretty(&mut out, &serde_json::json!({ "rules": list }))
+                    .map_err(io::Error::from),
+            );
+            check_io(writeln!(out));
+        }
+        ListFormat::Human => {
+            for r in &rules {
+                check_io(writeln!(
+                    out,
+                    "{:<44} {:<8} {:<10} {:<20} {}",
+                    r.id,
+                    r.severity.as_str(),
+                    r.component,
+                    r.layer.as_str(),
+                    r.title
+                ));
+            }
+            check_io(writeln!(out, "{} rules", rules.len()));
+        }
+    }
+    EXIT_OK
+}
+
+/// Does rule `ri` fire on `text` scanned as a file at `path`?
+fn example_fires(matcher: &Matcher, ri: u32, text: &str, path: Option<&str>) -> bool {
+    let origin = path
+        .map(crate::finding::classify::classify)
+        .unwrap_or_else(Origin::default);
+    let ctx = block::StreamContext {
+        matcher,
+        allowed: matcher
+            .rules
+            .iter()
+            .map(|r| path.is_none_or(|p| r.applies_to(p)))
+            .collect(),
+        origin: &origin,
+        since: None,
+        until: None,
+    };
+    let mut fired = false;
+    let mut reader = text.as_bytes();
+    block::scan_stream(&mut reader, &ctx, &mut |o| fired |= o.rule == ri);
+    fired
+}
+
+pub fn rules_test(packs: &PackArgs) -> i32 {
+    let rules = match load_rules(packs) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let matcher = match Matcher::new(rules) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return EXIT_ERROR;
+        }
+    };
+    let mut out = io::stdout().lock();
+    let (mut passed, mut failed) = (0, 0);
+    for (ri, rule) in matcher.rules.iter().enumerate() {
+        for ex in &rule.examples {
+            let fired = example_fires(&matcher, ri as u32, &ex.text, ex.path.as_deref());
+            if fired == ex.expect_match {
+                passed += 1;
+            } else {
+                failed += 1;
+                let what = if ex.expect_match {
+                    "should match but does not"
+                } else {
+                    "should not match but does"
+                };
+                check_io(writeln!(
+                    out,
+                    "FAIL {} ({}:{}): example {what}:",
+                    rule.id, rule.pack, ex.line
+                ));
+                for l in ex.text.lines().take(6) {
+                    check_io(writeln!(out, "    {l}"));
+                }
+            }
+        }
+    }
+    let no_examples: Vec<&str> = matcher
+        .rules
+        .iter()
+        .filter(|r| r.examples.is_empty())
+        .map(|r| r.id.as_str())
+        .collect();
+    if !no_examples.is_empty() {
+        check_io(writeln!(
+            out,
+            "rules without examples: {}",
+            no_examples.join(", ")
+        ));
+    }
+    check_io(writeln!(out, "{passed} passed, {failed} failed"));
+    if failed > 0 { EXIT_FINDINGS } else { EXIT_OK }
+}
+
+pub fn explain(rule_id: &str, packs: &PackArgs) -> i32 {
+    let rules = match load_rules(packs) {
+        Ok(r) => r,
+        Err(c) => return c,
+    };
+    let Some(r) = rules.iter().find(|r| r.id == rule_id) else {
+        eprintln!("logtriage: no rule {rule_id:?} (see `logtriage rules list`)");
+        let close: Vec<&str> = rules
+            .iter()
+            .filter(|r| r.id.contains(rule_id) || rule_id.contains(&r.id))
+            .map(|r| r.id.as_str())
+            .take(5)
+            .collect();
+        if !close.is_empty() {
+            eprintln!("logtriage: did you mean: {}", close.join(", "));
+        }
+        return EXIT_ERROR;
+    };
+    let mut o = String::new();
+    o.push_str(&format!(
+        "{}  [{}]\n{}\n\n",
+        r.id,
+        r.severity.as_str(),
+        r.title
+    ));
+    o.push_str(&format!(
+        "component: {}   layer: {}   pack: {}:{}\n",
+        r.component,
+        r.layer.as_str(),
+        r.pack,
+        r.line
+    ));
+    if let Some(d) = &r.description {
+        o.push_str(&format!("\n{d}\n"));
+    }
+    o.push_str("\nMatches events containing any of:\n");
+    for l in &r.literals {
+        o.push_str(&format!("  {l:?}\n"));
+    }
+    if let Some(re) = &r.regex {
+        o.push_str(&format!("confirmed by regex: {}\n", re.as_str()));
+    }
+    if let Some(re) = &r.not_regex {
+        o.push_str(&format!("unless: {}\n", re.as_str()));
+    }
+    if let Some(l) = &r.levels {
+        o.push_str(&format!(
+            "levels: {}\n",
+            l.iter().map(|l| l.as_str()).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    if let Some(t) = &r.threshold {
+        o.push_str(&format!(
+            "threshold: {} occurrences within {} (per file and fingerprint)\n",
+            t.count, t.within
+        ));
+    }
+    o.push_str("\nRunbook:\n");
+    for (i, s) in r.runbook.iter().enumerate() {
+        o.push_str(&format!("  {}. {s}\n", i + 1));
+    }
+    if !r.references.is_empty() {
+        o.push_str("\nReferences:\n");
+        for s in &r.references {
+            o.push_str(&format!("  - {s}\n"));
+        }
+    }
+    if let Some(ex) = r.examples.iter().find(|e| e.expect_match) {
+        o.push_str("\nExample:\n");
+        for l in ex.text.lines() {
+            o.push_str(&format!("  {l}\n"));
+        }
+    }
+    check_io(io::stdout().lock().write_all(o.as_bytes()));
+    EXIT_OK
+}

@@ -1,0 +1,304 @@
+//! Where a finding came from: the service that wrote a log and its host, read from the file's
+//! path and name (`hadoop-hdfs-datanode-HOST.log`, `tserver_HOST.log`, `zookeeper.out`,
+//! `postgresql-*.log`, `koverse-server.log.3.gz`, `server.err`, a host folder such as
+//! `incident/dn1/...`). The service gives the component and the Run Book layer that generic
+//! rules (JVM, disk, network) are attributed to.
+
+use crate::rules::Layer;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Origin {
+    pub service: Option<&'static str>,
+    pub component: Option<&'static str>,
+    pub layer: Option<Layer>,
+    pub host: Option<String>,
+}
+
+struct Service {
+    name: &'static str,
+    component: &'static str,
+    layer: Layer,
+}
+
+const fn svc(name: &'static str, component: &'static str, layer: Layer) -> Service {
+    Service {
+        name,
+        component,
+        layer,
+    }
+}
+
+use Layer::{Application as App, DataServices as Data, StorageCoordination as Storage};
+
+const NAMENODE: Service = svc("namenode", "hdfs", Storage);
+const DATANODE: Service = svc("datanode", "hdfs", Storage);
+const JOURNALNODE: Service = svc("journalnode", "hdfs", Storage);
+const ZOOKEEPER: Service = svc("zookeeper", "zookeeper", Storage);
+const POSTGRESQL: Service = svc("postgresql", "postgresql", Storage);
+const RESOURCEMANAGER: Service = svc("resourcemanager", "yarn", Data);
+const NODEMANAGER: Service = svc("nodemanager", "yarn", Data);
+const TSERVER: Service = svc("tserver", "accumulo", Data);
+const MASTER: Service = svc("accumulo-master", "accumulo", Data);
+const KAFKA: Service = svc("kafka", "kafka", Data);
+const ACC_GC: Service = svc("accumulo-gc", "accumulo", App);
+const ACC_MONITOR: Service = svc("accumulo-monitor", "accumulo", App);
+const KOVERSE_SERVER: Service = svc("koverse-server", "app", App);
+const KOVERSE_WEBAPP: Service = svc("koverse-webapp", "app", App);
+const SPARK_DRIVER: Service = svc("spark-driver", "spark", App);
+const MR_AM: Service = svc("mapreduce", "yarn", Data);
+
+/// Strips rotation and compression suffixes: `x.log.3.gz` -> `x.log`, `x.log.2024-03-11` -> `x.log`.
+fn base_name(name: &str) -> &str {
+    let mut n = name;
+    loop {
+        let before = n;
+        for suf in [".gz", ".bz2", ".zst", ".xz"] {
+            n = n.strip_suffix(suf).unwrap_or(n);
+        }
+        if let Some(dot) = n.rfind('.') {
+            let tail = &n[dot + 1..];
+            if !tail.is_empty()
+                && tail
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || c == '-' || c == '_')
+            {
+                n = &n[..dot];
+            }
+        }
+        if n == before {
+            return n;
+        }
+    }
+}
+
+/// `hadoop-hdfs-datanode-HOST.log` / `yarn-yarn-nodemanager-HOST.log`: (daemon, HOST).
+fn hadoop_daemon(name: &str) -> Option<(&'static Service, String)> {
+    let stem = name
+        .strip_suffix(".log")
+        .or_else(|| name.strip_suffix(".out"))?;
+    let rest = stem
+        .strip_prefix("hadoop-")
+        .or_else(|| stem.strip_prefix("yarn-"))
+        .or_else(|| stem.strip_prefix("mapred-"))?;
+    for (daemon, s) in [
+        ("-namenode-", &NAMENODE),
+        ("-secondarynamenode-", &NAMENODE),
+        ("-datanode-", &DATANODE),
+        ("-journalnode-", &JOURNALNODE),
+        ("-resourcemanager-", &RESOURCEMANAGER),
+        ("-nodemanager-", &NODEMANAGER),
+    ] {
+        if let Some(i) = rest.find(daemon) {
+            return Some((s, rest[i + daemon.len()..].to_string()));
+        }
+    }
+    None
+}
+
+/// Accumulo `SERVICE_HOST.log`, `SERVICE_HOST.debug.log`, `.out`, `.err`.
+fn accumulo_service(name: &str) -> Option<(&'static Service, Option<String>)> {
+    let stem = name
+        .strip_suffix(".debug.log")
+        .or_else(|| name.strip_suffix(".log"))
+        .or_else(|| name.strip_suffix(".out"))
+        .or_else(|| name.strip_suffix(".err"))
+        .unwrap_or(name);
+    for (prefix, s) in [
+        ("tserver", &TSERVER),
+        ("master", &MASTER),
+        ("manager", &MASTER),
+        ("gc", &ACC_GC),
+        ("monitor", &ACC_MONITOR),
+    ] {
+        if stem == prefix {
+            return Some((s, None));
+        }
+        if let Some(host) = stem.strip_prefix(prefix).and_then(|r| r.strip_prefix('_')) {
+            return Some((s, (!host.is_empty()).then(|| host.to_string())));
+        }
+    }
+    None
+}
+
+fn by_name(name: &str, dirs: &[&str]) -> Option<(&'static Service, Option<String>)> {
+    let base = base_name(name);
+    if let Some((s, h)) = hadoop_daemon(base) {
+        return Some((s, Some(h)));
+    }
+    let in_dir = |d: &str| dirs.iter().any(|x| x.contains(d));
+    if base.starts_with("koverse-server") {
+        return Some((&KOVERSE_SERVER, None));
+    }
+    if base.starts_with("koverse-webapp") {
+        return Some((&KOVERSE_WEBAPP, None));
+    }
+    if base == "server.err" || base.starts_with("spark-driver") {
+        return Some((&SPARK_DRIVER, None));
+    }
+    if base.starts_with("zookeeper") || base.starts_with("zoo-") || base.starts_with("zkserver") {
+        return Some((&ZOOKEEPER, None));
+    }
+    if base.starts_with("postgresql") || base.starts_with("postgres") {
+        return Some((&POSTGRESQL, None));
+    }
+    if base.starts_with("kafka") || (base == "server.log" && in_dir("kafka")) {
+        return Some((&KAFKA, None));
+    }
+    if let Some(x) = accumulo_service(base) {
+        if in_dir("accumulo") || x.1.is_some() || base.ends_with(".log") {
+            return Some(x);
+        }
+    }
+    None
+}
+
+/// Folders that name a service rather than a host.
+fn by_dir(dirs: &[&str]) -> Option<&'static Service> {
+    for d in dirs.iter().rev() {
+        let s = match *d {
+            "koverse-server" => &KOVERSE_SERVER,
+            "koverse-webapp" => &KOVERSE_WEBAPP,
+            "zookeeper" => &ZOOKEEPER,
+            "postgresql" | "pgsql" | "postgres" => &POSTGRESQL,
+            "kafka" => &KAFKA,
+            "hadoop-yarn" | "yarn" => &NODEMANAGER,
+            "hadoop-mapreduce" => &MR_AM,
+            _ => continue,
+        };
+        return Some(s);
+    }
+    None
+}
+
+const NOT_HOSTS: &[&str] = &[
+    "var",
+    "log",
+    "logs",
+    "opt",
+    "srv",
+    "tmp",
+    "home",
+    "data",
+    "hadoop",
+    "hdfs",
+    "yarn",
+    "accumulo",
+    "zookeeper",
+    "kafka",
+    "postgresql",
+    "pgsql",
+    "spark",
+    "koverse-server",
+    "koverse-webapp",
+    "samples",
+    "tests",
+    "fixtures",
+    "userlogs",
+    "incident",
+    "cluster",
+    "archive",
+    "old",
+    "rotated",
+    "pg_log",
+    "hadoop-hdfs",
+    "hadoop-yarn",
+];
+
+/// A folder name that looks like a host: `dn1`, `node3.example.com`, `ip-10-0-0-7`.
+fn looks_like_host(d: &str) -> bool {
+    !d.is_empty()
+        && d.len() <= 63 * 4
+        && !NOT_HOSTS.contains(&d)
+        && d.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
+        && d.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && (d.chars().any(|c| c.is_ascii_digit()) || d.matches('.').count() >= 2)
+        && !d.starts_with("application_")
+        && !d.starts_with("container_")
+}
+
+/// Classifies a log file by its path.
+pub fn classify(path: &str) -> Origin {
+    let parts: Vec<&str> = path
+        .split(['/', '\\'])
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    let Some((name, dirs)) = parts.split_last() else {
+        return Origin::default();
+    };
+    let (service, host_from_name) = match by_name(name, dirs) {
+        Some((s, h)) => (Some(s), h),
+        None => (by_dir(dirs), None),
+    };
+    let host = host_from_name.or_else(|| {
+        dirs.iter()
+            .rev()
+            .find(|d| looks_like_host(d))
+            .map(|d| d.to_string())
+    });
+    Origin {
+        service: service.map(|s| s.name),
+        component: service.map(|s| s.component),
+        layer: service.map(|s| s.layer),
+        host,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn c(p: &str) -> (Option<&'static str>, Option<String>) {
+        let o = classify(p);
+        (o.service, o.host)
+    }
+
+    #[test]
+    fn services_and_hosts() {
+        assert_eq!(
+            c("/var/log/hadoop/hdfs/hadoop-hdfs-datanode-dn1.example.com.log"),
+            (Some("datanode"), Some("dn1.example.com".into()))
+        );
+        assert_eq!(
+            c("logs/yarn-yarn-nodemanager-worker3.log.2"),
+            (Some("nodemanager"), Some("worker3".into()))
+        );
+        assert_eq!(
+            c("/var/log/accumulo/tserver_node3.log"),
+            (Some("tserver"), Some("node3".into()))
+        );
+        assert_eq!(
+            c("/var/log/accumulo/master_node1.debug.log"),
+            (Some("accumulo-master"), Some("node1".into()))
+        );
+        assert_eq!(
+            c("incident/zk2/zookeeper/zookeeper.out"),
+            (Some("zookeeper"), Some("zk2".into()))
+        );
+        assert_eq!(
+            c("nn1/postgresql/postgresql-2024-03-11_000000.log"),
+            (Some("postgresql"), Some("nn1".into()))
+        );
+        assert_eq!(
+            c("app1/koverse-server/koverse-server.log.3.gz"),
+            (Some("koverse-server"), Some("app1".into()))
+        );
+        assert_eq!(
+            c("app1/koverse-server/server.err"),
+            (Some("spark-driver"), Some("app1".into()))
+        );
+        assert_eq!(
+            c("app1/koverse-server/stdout"),
+            (Some("koverse-server"), Some("app1".into()))
+        );
+        assert_eq!(
+            c("app1/kafka/server.log"),
+            (Some("kafka"), Some("app1".into()))
+        );
+        assert_eq!(c("random.log"), (None, None));
+        assert_eq!(
+            classify("x/hadoop-hdfs-namenode-nn1.log").layer,
+            Some(Layer::StorageCoordination)
+        );
+    }
+}

@@ -1,0 +1,50 @@
+//! Triage order, from the Run Book: "Lower layers should be online and healthy before
+//! attempting to fix higher layers." Findings are grouped by layer, component and host; groups
+//! come lowest layer first (storage and coordination, then data services, then the
+//! application), then worst severity first.
+
+use super::{Finding, attribute};
+use crate::rules::{Layer, Rule, Severity};
+
+#[derive(Clone, Debug)]
+pub struct TriageGroup {
+    pub layer: Layer,
+    pub component: String,
+    pub host: Option<String>,
+    pub severity: Severity,
+    /// Indices into the (sorted) findings.
+    pub findings: Vec<usize>,
+}
+
+/// Builds the triage groups of sorted findings.
+pub fn triage(findings: &[Finding], rules: &[Rule]) -> Vec<TriageGroup> {
+    let mut groups: Vec<TriageGroup> = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        let rule = &rules[f.rule as usize];
+        let (component, layer) = attribute(rule, &f.origin);
+        let host = f.origin.host.clone();
+        match groups
+            .iter_mut()
+            .find(|g| g.layer == layer && g.component == component && g.host == host)
+        {
+            Some(g) => {
+                g.severity = g.severity.max(rule.severity);
+                g.findings.push(i);
+            }
+            None => groups.push(TriageGroup {
+                layer,
+                component,
+                host,
+                severity: rule.severity,
+                findings: vec![i],
+            }),
+        }
+    }
+    groups.sort_by(|a, b| {
+        a.layer
+            .cmp(&b.layer)
+            .then(b.severity.cmp(&a.severity))
+            .then_with(|| a.findings[0].cmp(&b.findings[0]))
+    });
+    groups
+}

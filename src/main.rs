@@ -1,0 +1,33 @@
+//! logtriage: finds known failures in the logs of a Hadoop-stack platform (HDFS, YARN, Spark,
+//! ZooKeeper, Accumulo, PostgreSQL, the application) and says what to do next.
+//!
+//! Data flows through the stages, one module each: `source` (walk, open, decompress) ->
+//! `event` (layouts, multi-line framing, timestamps) -> `matching` (one compiled rule set) ->
+//! `finding` (fingerprints, aggregation, thresholds, triage) -> `report` (human, JSON, NDJSON).
+//! `scan` drives the batch engine; `rules` loads the packs. This file parses arguments and
+//! hands over to `commands`.
+
+mod cli;
+mod commands;
+mod event;
+mod finding;
+mod matching;
+mod report;
+mod rules;
+mod scan;
+mod source;
+
+use clap::Parser;
+
+fn main() {
+    let cli = cli::Cli::parse();
+    let code = match cli.command {
+        cli::Command::Scan(args) => commands::scan(args),
+        cli::Command::Rules { command } => match command {
+            cli::RulesCommand::List { format, packs } => commands::rules_list(format, &packs),
+            cli::RulesCommand::Test { packs } => commands::rules_test(&packs),
+        },
+        cli::Command::Explain { rule_id, packs } => commands::explain(&rule_id, &packs),
+    };
+    std::process::exit(code);
+}

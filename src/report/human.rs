@@ -1,0 +1,298 @@
+//! The terminal report, for an operator at 3 a.m.: a one-line header of what was read, "Start
+//! here" (the Run Book's layer order), then each finding — severity, title, summary, how often
+//! and when, where, one or two evidence lines, and numbered runbook steps — in 80 columns.
+//! Colour comes from `anstyle`; `anstream` strips it when stdout is not a terminal, with
+//! `NO_COLOR`, or with `--color never`.
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Effects, Style};
+
+use super::Summary;
+use crate::finding::{self, fingerprint::hex};
+use crate::rules::{Rule, Severity};
+
+const WIDTH: usize = 80;
+
+fn sev_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => Style::new()
+            .fg_color(Some(AnsiColor::BrightRed.into()))
+            .effects(Effects::BOLD),
+        Severity::High => Style::new()
+            .fg_color(Some(AnsiColor::Red.into()))
+            .effects(Effects::BOLD),
+        Severity::Medium => Style::new()
+            .fg_color(Some(AnsiColor::Yellow.into()))
+            .effects(Effects::BOLD),
+        Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+        Severity::Info => Style::new().effects(Effects::DIMMED),
+    }
+}
+
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+
+/// `12345678` -> `12,345,678`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
+
+/// Word-wraps `text` to `width` columns, every line after the first indented by `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if col > 0 && col + 1 + w > width {
+            out.push('\n');
+            out.push_str(indent);
+            col = indent.len();
+        } else if col > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += w;
+    }
+    out
+}
+
+/// Cuts a line to `width` characters.
+fn clip(line: &str, width: usize) -> String {
+    let line = line.trim_end();
+    if line.chars().count() <= width {
+        return line.to_string();
+    }
+    let mut s: String = line.chars().take(width.saturating_sub(3)).collect();
+    s.push_str("...");
+    s
+}
+
+/// `2024-03-11T02:14:31.010` -> `2024-03-11 02:14:31`.
+fn short_time(iso: &str) -> String {
+    let t = iso.replacen('T', " ", 1);
+    t.split('.').next().unwrap_or(&t).to_string()
+}
+
+pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()> {
+    // Header.
+    let compressed = s.sources.iter().filter(|r| r.compressed).count();
+    let files = if compressed > 0 {
+        format!(
+            "{} files ({} gzip)",
+            thousands(s.paths.len() as u64),
+            compressed
+        )
+    } else {
+        format!("{} files", thousands(s.paths.len() as u64))
+    };
+    writeln!(
+        out,
+        "{BOLD}logtriage{BOLD:#} {DIM}scanned {files}, {}, {} lines, {} candidate events, {} rules in {:.2} s{DIM:#}",
+        human_bytes(s.bytes),
+        thousands(s.lines),
+        thousands(s.events),
+        s.rules,
+        s.duration_ms as f64 / 1000.0
+    )?;
+    if !s.layouts.is_empty() {
+        let l: Vec<String> = s.layouts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        writeln!(out, "{DIM}layouts: {}{DIM:#}", l.join(", "))?;
+    }
+    writeln!(out)?;
+
+    if s.findings.is_empty() {
+        writeln!(out, "No findings.")?;
+    } else {
+        let n = s.findings.len();
+        let mut by_sev = Vec::new();
+        for sev in [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Info,
+        ] {
+            let c = s
+                .findings
+                .iter()
+                .filter(|f| rules[f.rule as usize].severity == sev)
+                .count();
+            if c > 0 {
+                let st = sev_style(sev);
+                by_sev.push(format!("{st}{c} {sev}{st:#}"));
+            }
+        }
+        writeln!(
+            out,
+            "{BOLD}{n} finding{}{BOLD:#}: {}",
+            if n == 1 { "" } else { "s" },
+            by_sev.join(", ")
+        )?;
+        writeln!(out)?;
+        // Start here.
+        writeln!(
+            out,
+            "{BOLD}START HERE{BOLD:#} {DIM}(Run Book: lower layers must be healthy before fixing higher ones){DIM:#}"
+        )?;
+        for (i, g) in s.triage.iter().enumerate() {
+            let st = sev_style(g.severity);
+            let where_ = match &g.host {
+                Some(h) => format!("{} on {h}", g.component),
+                None => g.component.clone(),
+            };
+            let k = g.findings.len();
+            writeln!(
+                out,
+                "  {}. {:<21} {:<28} {st}{:<8}{st:#} {k} finding{}",
+                i + 1,
+                g.layer.as_str(),
+                clip(&where_, 28),
+                g.severity.as_str().to_uppercase(),
+                if k == 1 { "" } else { "s" }
+            )?;
+        }
+        writeln!(out)?;
+        for f in &s.findings {
+            write_finding(out, s, rules, f)?;
+        }
+    }
+
+    if !s.skipped.is_empty() {
+        writeln!(out, "{BOLD}Skipped{BOLD:#}")?;
+        for p in &s.skipped {
+            writeln!(out, "  {}: {}", p.path, p.message)?;
+        }
+        writeln!(out)?;
+    }
+    if s.cut_lines > 0 {
+        writeln!(
+            out,
+            "{DIM}{} over-long lines were cut at 1 MiB.{DIM:#}",
+            thousands(s.cut_lines)
+        )?;
+    }
+    if !s.errors.is_empty() {
+        let st = sev_style(Severity::High);
+        writeln!(out, "{st}Could not read{st:#}")?;
+        for p in &s.errors {
+            writeln!(out, "  {}: {}", p.path, p.message)?;
+        }
+    }
+    out.flush()
+}
+
+fn write_finding(
+    out: &mut dyn Write,
+    s: &Summary,
+    rules: &[Rule],
+    f: &finding::Finding,
+) -> io::Result<()> {
+    let rule = &rules[f.rule as usize];
+    let st = sev_style(rule.severity);
+    let sev = rule.severity.as_str().to_uppercase();
+    writeln!(
+        out,
+        "{st}{sev}{st:#}  {BOLD}{}{BOLD:#}",
+        wrap(
+            &rule.title,
+            WIDTH - sev.len() - 2,
+            &" ".repeat(sev.len() + 2)
+        )
+    )?;
+    let summary = finding::summary(rule, &f.fields);
+    if summary != rule.title {
+        writeln!(out, "  {}", wrap(&summary, WIDTH - 2, "  "))?;
+    }
+    let (component, layer) = finding::attribute(rule, &f.origin);
+    let mut meta = format!("{}x", thousands(f.count));
+    match (&f.first_seen, &f.last_seen) {
+        (Some(a), Some(b)) if a.0 != b.0 => {
+            meta.push_str(&format!(", {} -> {}", short_time(&a.1), short_time(&b.1)))
+        }
+        (Some(a), _) => meta.push_str(&format!(", {}", short_time(&a.1))),
+        _ => {}
+    }
+    let mut who = component;
+    if let Some(svc) = f.origin.service {
+        if svc != who {
+            who = format!("{who}/{svc}");
+        }
+    }
+    if let Some(h) = &f.origin.host {
+        who.push_str(&format!(" on {h}"));
+    }
+    writeln!(
+        out,
+        "  {DIM}{meta} | {who} | {} layer{DIM:#}",
+        layer.as_str()
+    )?;
+    if let Some(t) = &rule.threshold {
+        writeln!(
+            out,
+            "  {DIM}(reported because {} or more occurred within {}){DIM:#}",
+            t.count, t.within
+        )?;
+    }
+    for (fi, o) in &f.evidence {
+        writeln!(
+            out,
+            "  {}",
+            clip(&format!("{}:{}", s.paths[*fi as usize], o.line), WIDTH - 2)
+        )?;
+        let header = o.text.lines().next().unwrap_or("");
+        writeln!(out, "    {DIM}|{DIM:#} {}", clip(header, WIDTH - 6))?;
+        if let Some(h) = &o.hit_line {
+            writeln!(out, "    {DIM}|{DIM:#} {}", clip(h.trim_start(), WIDTH - 6))?;
+        }
+    }
+    if f.files_total
+        > f.evidence
+            .iter()
+            .map(|e| e.0)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len() as u64
+    {
+        writeln!(out, "  {DIM}(in {} files){DIM:#}", f.files_total)?;
+    }
+    writeln!(out, "  {BOLD}Runbook{BOLD:#}")?;
+    for (i, step) in rule.runbook.iter().enumerate() {
+        let prefix = format!("    {}. ", i + 1);
+        writeln!(
+            out,
+            "{prefix}{}",
+            wrap(step, WIDTH - prefix.len(), &" ".repeat(prefix.len()))
+        )?;
+    }
+    writeln!(
+        out,
+        "  {DIM}rule {} | fingerprint {}{DIM:#}",
+        rule.id,
+        hex(f.fingerprint)
+    )?;
+    writeln!(out)
+}

@@ -1,0 +1,231 @@
+//! `--format json`: one document for ticketing. The schema is versioned (`"version": 1`) and
+//! its field order is fixed; findings come in the total order of `finding::sort`, so two runs
+//! over the same input give the same document apart from `duration_ms`.
+
+use serde::Serialize;
+
+use super::Summary;
+use crate::finding::{self, fingerprint::hex};
+use crate::rules::Rule;
+
+#[derive(Serialize)]
+struct Doc<'a> {
+    version: u32,
+    tool: Tool,
+    scan: Scan<'a>,
+    triage: Vec<Triage<'a>>,
+    findings: Vec<FindingJson<'a>>,
+    sources: Vec<Source<'a>>,
+    skipped: Vec<PathMessage<'a>>,
+    errors: Vec<PathMessage<'a>>,
+}
+
+#[derive(Serialize)]
+struct Tool {
+    name: &'static str,
+    version: &'static str,
+}
+
+#[derive(Serialize)]
+struct Scan<'a> {
+    inputs: &'a [String],
+    files: usize,
+    bytes: u64,
+    lines: u64,
+    events: u64,
+    cut_lines: u64,
+    layouts: &'a std::collections::BTreeMap<&'static str, usize>,
+    duration_ms: u128,
+    rules: usize,
+}
+
+#[derive(Serialize)]
+struct Triage<'a> {
+    layer: &'static str,
+    component: String,
+    host: Option<&'a str>,
+    severity: &'static str,
+    findings: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub struct Evidence<'a> {
+    pub path: &'a str,
+    pub line: u64,
+    pub timestamp: Option<String>,
+    pub timestamp_text: Option<&'a str>,
+    pub level: Option<&'static str>,
+    pub text: &'a str,
+}
+
+#[derive(Serialize)]
+struct Runbook<'a> {
+    steps: &'a [String],
+    references: &'a [String],
+}
+
+#[derive(Serialize)]
+struct ThresholdJson<'a> {
+    count: u32,
+    within: &'a str,
+}
+
+#[derive(Serialize)]
+struct FindingJson<'a> {
+    rule: &'a str,
+    title: &'a str,
+    severity: &'static str,
+    component: String,
+    layer: &'static str,
+    service: Option<&'a str>,
+    host: Option<&'a str>,
+    summary: String,
+    count: u64,
+    first_seen: Option<&'a str>,
+    last_seen: Option<&'a str>,
+    fingerprint: String,
+    fields: serde_json::Map<String, serde_json::Value>,
+    threshold: Option<ThresholdJson<'a>>,
+    files: Vec<&'a str>,
+    files_total: u64,
+    evidence: Vec<Evidence<'a>>,
+    runbook: Runbook<'a>,
+}
+
+#[derive(Serialize)]
+struct Source<'a> {
+    path: &'a str,
+    layout: Option<&'static str>,
+    compressed: bool,
+    bytes: u64,
+    lines: u64,
+    service: Option<&'a str>,
+    host: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct PathMessage<'a> {
+    path: &'a str,
+    message: &'a str,
+}
+
+pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::io::Result<()> {
+    let findings = s
+        .findings
+        .iter()
+        .map(|f| {
+            let rule = &rules[f.rule as usize];
+            let (component, layer) = finding::attribute(rule, &f.origin);
+            FindingJson {
+                rule: &rule.id,
+                title: &rule.title,
+                severity: rule.severity.as_str(),
+                component,
+                layer: layer.as_str(),
+                service: f.origin.service,
+                host: f.origin.host.as_deref(),
+                summary: finding::summary(rule, &f.fields),
+                count: f.count,
+                first_seen: f.first_seen.as_ref().map(|x| x.1.as_str()),
+                last_seen: f.last_seen.as_ref().map(|x| x.1.as_str()),
+                fingerprint: hex(f.fingerprint),
+                fields: f
+                    .fields
+                    .iter()
+                    .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+                    .collect(),
+                threshold: rule.threshold.as_ref().map(|t| ThresholdJson {
+                    count: t.count,
+                    within: &t.within,
+                }),
+                files: f
+                    .files
+                    .iter()
+                    .map(|&i| s.paths[i as usize].as_str())
+                    .collect(),
+                files_total: f.files_total,
+                evidence: f
+                    .evidence
+                    .iter()
+                    .map(|(fi, o)| Evidence {
+                        path: &s.paths[*fi as usize],
+                        line: o.line,
+                        timestamp: o.stamp.map(|t| t.iso()),
+                        timestamp_text: o.stamp_text.as_deref(),
+                        level: o.level.map(|l| l.as_str()),
+                        text: &o.text,
+                    })
+                    .collect(),
+                runbook: Runbook {
+                    steps: &rule.runbook,
+                    references: &rule.references,
+                },
+            }
+        })
+        .collect();
+    let doc = Doc {
+        version: 1,
+        tool: Tool {
+            name: "logtriage",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        scan: Scan {
+            inputs: &s.inputs,
+            files: s.paths.len(),
+            bytes: s.bytes,
+            lines: s.lines,
+            events: s.events,
+            cut_lines: s.cut_lines,
+            layouts: &s.layouts,
+            duration_ms: s.duration_ms,
+            rules: s.rules,
+        },
+        triage: s
+            .triage
+            .iter()
+            .map(|g| Triage {
+                layer: g.layer.as_str(),
+                component: g.component.clone(),
+                host: g.host.as_deref(),
+                severity: g.severity.as_str(),
+                findings: g
+                    .findings
+                    .iter()
+                    .map(|&i| hex(s.findings[i].fingerprint))
+                    .collect(),
+            })
+            .collect(),
+        findings,
+        sources: s
+            .sources
+            .iter()
+            .map(|r| Source {
+                path: &r.path,
+                layout: r.layout,
+                compressed: r.compressed,
+                bytes: r.bytes,
+                lines: r.lines,
+                service: r.service,
+                host: r.host.as_deref(),
+            })
+            .collect(),
+        skipped: s
+            .skipped
+            .iter()
+            .map(|p| PathMessage {
+                path: &p.path,
+                message: &p.message,
+            })
+            .collect(),
+        errors: s
+            .errors
+            .iter()
+            .map(|p| PathMessage {
+                path: &p.path,
+                message: &p.message,
+            })
+            .collect(),
+    };
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}

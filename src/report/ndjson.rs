@@ -1,0 +1,62 @@
+//! `--format ndjson`: one JSON object per line for each occurrence (a rule firing on one event),
+//! written as each file's scan completes, in input order. Nothing else goes to stdout.
+
+use serde::Serialize;
+
+use crate::finding::{self, fingerprint::hex};
+use crate::rules::{Rule, Severity};
+use crate::scan::FileReport;
+
+#[derive(Serialize)]
+struct Line<'a> {
+    rule: &'a str,
+    title: &'a str,
+    severity: &'static str,
+    component: String,
+    layer: &'static str,
+    service: Option<&'a str>,
+    host: Option<&'a str>,
+    path: &'a str,
+    line: u64,
+    timestamp: Option<String>,
+    timestamp_text: Option<&'a str>,
+    level: Option<&'static str>,
+    summary: String,
+    text: &'a str,
+    fingerprint: String,
+}
+
+pub fn write_file(
+    out: &mut dyn std::io::Write,
+    r: &FileReport,
+    rules: &[Rule],
+    min: Severity,
+) -> std::io::Result<()> {
+    for o in &r.occurrences {
+        let rule = &rules[o.rule as usize];
+        if rule.severity < min {
+            continue;
+        }
+        let (component, layer) = finding::attribute(rule, &r.origin);
+        let line = Line {
+            rule: &rule.id,
+            title: &rule.title,
+            severity: rule.severity.as_str(),
+            component,
+            layer: layer.as_str(),
+            service: r.origin.service,
+            host: r.origin.host.as_deref(),
+            path: &r.path,
+            line: o.line,
+            timestamp: o.stamp.map(|t| t.iso()),
+            timestamp_text: o.stamp_text.as_deref(),
+            level: o.level.map(|l| l.as_str()),
+            summary: finding::summary(rule, &o.fields),
+            text: &o.text,
+            fingerprint: hex(o.fingerprint),
+        };
+        serde_json::to_writer(&mut *out, &line)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}

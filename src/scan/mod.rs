@@ -1,0 +1,163 @@
+//! The batch engine: scans every input (in parallel over files with rayon, each file by
+//! `block::scan_stream`), turns each file's occurrences into per-file findings, and hands the
+//! per-file reports to the caller strictly in input order, so output never depends on the
+//! number of threads.
+
+pub mod block;
+
+use std::collections::BTreeMap;
+use std::sync::mpsc;
+
+use rayon::prelude::*;
+
+use crate::event::Layout;
+use crate::finding::{FileAggregator, Finding, Origin, classify::classify};
+use crate::matching::{Matcher, Occurrence};
+use crate::source::{Input, open::open};
+pub use block::StreamStats;
+
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub threads: usize,
+    pub max_evidence: usize,
+    /// Keep every admitted occurrence (for NDJSON).
+    pub keep_occurrences: bool,
+    pub since: Option<i64>,
+    pub until: Option<i64>,
+}
+
+/// The result of scanning one input.
+pub struct FileReport {
+    pub index: usize,
+    pub path: String,
+    pub origin: Origin,
+    pub compressed: bool,
+    pub stats: StreamStats,
+    pub findings: Vec<Finding>,
+    pub occurrences: Vec<Occurrence>,
+    /// Could not be read, or read only in part.
+    pub error: Option<String>,
+    /// Left out on purpose (binary).
+    pub skipped: Option<String>,
+}
+
+impl FileReport {
+    pub fn layout(&self) -> Option<Layout> {
+        self.stats.layout
+    }
+}
+
+/// Scans one input completely.
+pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options) -> FileReport {
+    let path = input.display();
+    let origin = if *input == Input::Stdin {
+        Origin::default()
+    } else {
+        classify(&path)
+    };
+    let mut report = FileReport {
+        index,
+        path,
+        origin,
+        compressed: false,
+        stats: StreamStats::default(),
+        findings: Vec::new(),
+        occurrences: Vec::new(),
+        error: None,
+        skipped: None,
+    };
+    let mut opened = match open(input) {
+        Ok(o) => o,
+        Err(e) => {
+            report.error = Some(format!("cannot open: {e}"));
+            return report;
+        }
+    };
+    report.compressed = opened.compressed;
+    let ctx = block::StreamContext {
+        matcher,
+        allowed: matcher
+            .rules
+            .iter()
+            .map(|r| r.applies_to(&report.path))
+            .collect(),
+        origin: &report.origin,
+        since: opts.since,
+        until: opts.until,
+    };
+    let mut agg = FileAggregator::new(
+        &matcher.rules,
+        index as u32,
+        report.origin.clone(),
+        opts.max_evidence,
+        opts.keep_occurrences,
+    );
+    let stats = block::scan_stream(&mut opened.reader, &ctx, &mut |o| agg.push(o));
+    if stats.binary {
+        report.skipped = Some("binary file (NUL byte in the first block): skipped".to_string());
+    }
+    if let Some(e) = &stats.error {
+        let what = if opened.compressed {
+            "gzip data"
+        } else {
+            "file"
+        };
+        report.error = Some(format!(
+            "{what} damaged or unreadable: {e}; what came before was scanned"
+        ));
+    }
+    report.stats = stats;
+    report.occurrences = agg.admitted.take().unwrap_or_default();
+    report.findings = agg.findings;
+    report
+}
+
+/// Scans all inputs, calling `on_report` for each in input order as soon as it and all inputs
+/// before it are done.
+pub fn scan_all(
+    inputs: &[Input],
+    matcher: &Matcher,
+    opts: &Options,
+    mut on_report: impl FnMut(FileReport),
+) {
+    if opts.threads <= 1 || inputs.len() <= 1 {
+        for (i, input) in inputs.iter().enumerate() {
+            on_report(scan_input(i, input, matcher, opts));
+        }
+        return;
+    }
+    let pool = match rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.threads)
+        .build()
+    {
+        Ok(p) => p,
+        Err(_) => {
+            for (i, input) in inputs.iter().enumerate() {
+                on_report(scan_input(i, input, matcher, opts));
+            }
+            return;
+        }
+    };
+    std::thread::scope(|scope| {
+        let (tx, rx) = mpsc::channel::<FileReport>();
+        scope.spawn(move || {
+            pool.install(|| {
+                inputs.par_iter().enumerate().with_max_len(1).for_each_with(
+                    tx,
+                    |tx, (i, input)| {
+                        let _ = tx.send(scan_input(i, input, matcher, opts));
+                    },
+                );
+            });
+        });
+        let mut pending = BTreeMap::new();
+        let mut next = 0;
+        for r in rx {
+            pending.insert(r.index, r);
+            while let Some(r) = pending.remove(&next) {
+                on_report(r);
+                next += 1;
+            }
+        }
+    });
+}
