@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use crate::cli::{ColorWhen, Format, ListFormat, PackArgs, ScanArgs};
 use crate::event::time::civil_key;
-use crate::finding::Origin;
 use crate::matching::Matcher;
 use crate::report::{self, Collector};
 use crate::rules::{self, Rule, pack::parse_duration_ms};
@@ -151,10 +150,10 @@ pub fn scan(args: ScanArgs) -> i32 {
                 min,
             ));
         }
-        if let Some(e) = &r.error {
-            if format == Format::Ndjson {
-                eprintln!("logtriage: {}: {e}", r.path);
-            }
+        if let Some(e) = &r.error
+            && format == Format::Ndjson
+        {
+            eprintln!("logtriage: {}: {e}", r.path);
         }
         collector.add(&mut r);
     });
@@ -243,7 +242,7 @@ pub fn rules_list(format: ListFormat, packs: &PackArgs) -> i32 {
 fn example_fires(matcher: &Matcher, ri: u32, text: &str, path: Option<&str>) -> bool {
     let origin = path
         .map(crate::finding::classify::classify)
-        .unwrap_or_else(Origin::default);
+        .unwrap_or_default();
     let ctx = block::StreamContext {
         matcher,
         allowed: matcher

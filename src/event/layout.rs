@@ -169,12 +169,11 @@ fn classify_line(line: &[u8]) -> Option<Layout> {
         };
         let before = &rest[..after];
         let tail = &rest[after..];
-        if st.zone.is_some()
-            || rest.starts_with(b" [") && rest.get(2).is_some_and(u8::is_ascii_digit)
+        if (st.zone.is_some()
+            || rest.starts_with(b" [") && rest.get(2).is_some_and(u8::is_ascii_digit))
+            && (tail.starts_with(b"  ") || before.ends_with(b":") && tail.starts_with(b"  "))
         {
-            if tail.starts_with(b"  ") || before.ends_with(b":") && tail.starts_with(b"  ") {
-                return Some(Layout::PostgreSql);
-            }
+            return Some(Layout::PostgreSql);
         }
         if before.ends_with(b":") && tail.starts_with(b"  ") && level != Level::Info {
             return Some(Layout::PostgreSql);

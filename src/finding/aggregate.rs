@@ -76,15 +76,15 @@ impl Finding {
     /// Folds in the same fingerprint's finding from a later file.
     pub fn merge(&mut self, other: Finding, max_evidence: usize) {
         self.count += other.count;
-        if let Some(f) = other.first_seen {
-            if self.first_seen.as_ref().is_none_or(|s| f.0 < s.0) {
-                self.first_seen = Some(f);
-            }
+        if let Some(f) = other.first_seen
+            && self.first_seen.as_ref().is_none_or(|s| f.0 < s.0)
+        {
+            self.first_seen = Some(f);
         }
-        if let Some(l) = other.last_seen {
-            if self.last_seen.as_ref().is_none_or(|s| l.0 > s.0) {
-                self.last_seen = Some(l);
-            }
+        if let Some(l) = other.last_seen
+            && self.last_seen.as_ref().is_none_or(|s| l.0 > s.0)
+        {
+            self.last_seen = Some(l);
         }
         self.files_total += other.files_total;
         for f in other.files {

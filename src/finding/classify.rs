@@ -144,10 +144,10 @@ fn by_name(name: &str, dirs: &[&str]) -> Option<(&'static Service, Option<String
     if base.starts_with("kafka") || (base == "server.log" && in_dir("kafka")) {
         return Some((&KAFKA, None));
     }
-    if let Some(x) = accumulo_service(base) {
-        if in_dir("accumulo") || x.1.is_some() || base.ends_with(".log") {
-            return Some(x);
-        }
+    if let Some(x) = accumulo_service(base)
+        && (in_dir("accumulo") || x.1.is_some() || base.ends_with(".log"))
+    {
+        return Some(x);
     }
     None
 }

@@ -19,10 +19,10 @@ const GENERIC_COMPONENTS: &[&str] = &["jvm", "disk", "network"];
 /// to the service whose log it came from (file handles exhausted in a DataNode log are an HDFS
 /// problem in the storage layer); other rules keep their own.
 pub fn attribute(rule: &Rule, origin: &Origin) -> (String, Layer) {
-    if GENERIC_COMPONENTS.contains(&rule.component.as_str()) {
-        if let (Some(c), Some(l)) = (origin.component, origin.layer) {
-            return (c.to_string(), l);
-        }
+    if GENERIC_COMPONENTS.contains(&rule.component.as_str())
+        && let (Some(c), Some(l)) = (origin.component, origin.layer)
+    {
+        return (c.to_string(), l);
     }
     (rule.component.clone(), rule.layer)
 }

@@ -107,10 +107,10 @@ impl Matcher {
     /// the rule fires.
     pub fn confirm(&self, ri: u32, event: &[u8], level: Option<Level>) -> Option<Fields> {
         let rule = &self.rules[ri as usize];
-        if let (Some(levels), Some(level)) = (&rule.levels, level) {
-            if !levels.contains(&level) {
-                return None;
-            }
+        if let (Some(levels), Some(level)) = (&rule.levels, level)
+            && !levels.contains(&level)
+        {
+            return None;
         }
         if rule.not_regex.as_ref().is_some_and(|re| re.is_match(event)) {
             return None;

@@ -38,7 +38,7 @@ pub fn thousands(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::new();
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -92,6 +92,16 @@ fn clip(line: &str, width: usize) -> String {
     s
 }
 
+/// Cuts a path to `width` characters from the left, keeping its end (file name and line).
+fn clip_left(p: &str, width: usize) -> String {
+    let n = p.chars().count();
+    if n <= width {
+        return p.to_string();
+    }
+    let tail: String = p.chars().skip(n - (width - 3)).collect();
+    format!("...{tail}")
+}
+
 /// `2024-03-11T02:14:31.010` -> `2024-03-11 02:14:31`.
 fn short_time(iso: &str) -> String {
     let t = iso.replacen('T', " ", 1);
@@ -100,28 +110,32 @@ fn short_time(iso: &str) -> String {
 
 pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()> {
     // Header.
+    let n = s.paths.len() as u64;
     let compressed = s.sources.iter().filter(|r| r.compressed).count();
-    let files = if compressed > 0 {
-        format!(
-            "{} files ({} gzip)",
-            thousands(s.paths.len() as u64),
-            compressed
-        )
-    } else {
-        format!("{} files", thousands(s.paths.len() as u64))
-    };
-    writeln!(
-        out,
-        "{BOLD}logtriage{BOLD:#} {DIM}scanned {files}, {}, {} lines, {} candidate events, {} rules in {:.2} s{DIM:#}",
+    let mut files = format!("{} file{}", thousands(n), if n == 1 { "" } else { "s" });
+    if compressed > 0 {
+        files.push_str(&format!(" ({compressed} gzip)"));
+    }
+    let line = format!(
+        "scanned {files}, {}, {} lines in {:.2} s; {} rules, {} candidate events",
         human_bytes(s.bytes),
         thousands(s.lines),
-        thousands(s.events),
+        s.duration_ms as f64 / 1000.0,
         s.rules,
-        s.duration_ms as f64 / 1000.0
+        thousands(s.events),
+    );
+    writeln!(
+        out,
+        "{BOLD}logtriage{BOLD:#} {DIM}{}{DIM:#}",
+        wrap(&line, WIDTH - 10, "          ")
     )?;
     if !s.layouts.is_empty() {
         let l: Vec<String> = s.layouts.iter().map(|(k, v)| format!("{k} {v}")).collect();
-        writeln!(out, "{DIM}layouts: {}{DIM:#}", l.join(", "))?;
+        writeln!(
+            out,
+            "{DIM}layouts: {}{DIM:#}",
+            wrap(&l.join(", "), WIDTH - 9, "         ")
+        )?;
     }
     writeln!(out)?;
 
@@ -232,25 +246,30 @@ fn write_finding(
     let mut meta = format!("{}x", thousands(f.count));
     match (&f.first_seen, &f.last_seen) {
         (Some(a), Some(b)) if a.0 != b.0 => {
-            meta.push_str(&format!(", {} -> {}", short_time(&a.1), short_time(&b.1)))
+            let (a, b) = (short_time(&a.1), short_time(&b.1));
+            // Same day: the end shows only its time.
+            let b = if a.get(..10) == b.get(..10) {
+                b[11..].to_string()
+            } else {
+                b
+            };
+            meta.push_str(&format!(" | {a} -> {b}"));
         }
-        (Some(a), _) => meta.push_str(&format!(", {}", short_time(&a.1))),
+        (Some(a), _) => meta.push_str(&format!(" | {}", short_time(&a.1))),
         _ => {}
     }
+    writeln!(out, "  {DIM}{}{DIM:#}", wrap(&meta, WIDTH - 2, "  "))?;
     let mut who = component;
-    if let Some(svc) = f.origin.service {
-        if svc != who {
-            who = format!("{who}/{svc}");
-        }
+    if let Some(svc) = f.origin.service
+        && svc != who
+    {
+        who = format!("{who}/{svc}");
     }
     if let Some(h) = &f.origin.host {
         who.push_str(&format!(" on {h}"));
     }
-    writeln!(
-        out,
-        "  {DIM}{meta} | {who} | {} layer{DIM:#}",
-        layer.as_str()
-    )?;
+    let whole = format!("{who} | {} layer", layer.as_str());
+    writeln!(out, "  {DIM}{}{DIM:#}", wrap(&whole, WIDTH - 2, "  "))?;
     if let Some(t) = &rule.threshold {
         writeln!(
             out,
@@ -262,7 +281,7 @@ fn write_finding(
         writeln!(
             out,
             "  {}",
-            clip(&format!("{}:{}", s.paths[*fi as usize], o.line), WIDTH - 2)
+            clip_left(&format!("{}:{}", s.paths[*fi as usize], o.line), WIDTH - 2)
         )?;
         let header = o.text.lines().next().unwrap_or("");
         writeln!(out, "    {DIM}|{DIM:#} {}", clip(header, WIDTH - 6))?;

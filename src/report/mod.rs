@@ -112,18 +112,16 @@ impl Collector {
         if let Some(l) = r.layout() {
             *s.layouts.entry(l.name()).or_default() += 1;
         }
-        if r.error.is_none() || r.stats.bytes > 0 {
-            if r.skipped.is_none() {
-                s.sources.push(SourceRow {
-                    path: r.path.clone(),
-                    layout: r.layout().map(|l| l.name()),
-                    compressed: r.compressed,
-                    bytes: r.stats.bytes,
-                    lines: r.stats.lines,
-                    service: r.origin.service,
-                    host: r.origin.host.clone(),
-                });
-            }
+        if (r.error.is_none() || r.stats.bytes > 0) && r.skipped.is_none() {
+            s.sources.push(SourceRow {
+                path: r.path.clone(),
+                layout: r.layout().map(|l| l.name()),
+                compressed: r.compressed,
+                bytes: r.stats.bytes,
+                lines: r.stats.lines,
+                service: r.origin.service,
+                host: r.origin.host.clone(),
+            });
         }
         self.aggregate
             .add_file(std::mem::take(&mut r.findings), self.max_evidence);

@@ -184,10 +184,10 @@ fn check_event(
     }
     let header = frame::line_at(event, 0, event.len());
     let (stamp, level) = layout.header(header);
-    if let Some(k) = stamp.map(|s| s.key()) {
-        if ctx.since.is_some_and(|s| k < s) || ctx.until.is_some_and(|u| k > u) {
-            return;
-        }
+    if let Some(k) = stamp.map(|s| s.key())
+        && (ctx.since.is_some_and(|s| k < s) || ctx.until.is_some_and(|u| k > u))
+    {
+        return;
     }
     let header_end = header.len();
     for &(ri, at) in cands.iter() {

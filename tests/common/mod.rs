@@ -1,0 +1,71 @@
+//! Helpers for the CLI tests: run the real binary on files written to a temp folder.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+pub fn engine_pack() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/packs/engine.toml")
+}
+
+/// `logtriage scan` with only the engine test pack.
+pub fn scan_cmd() -> Command {
+    let mut c = Command::cargo_bin("logtriage").unwrap();
+    c.arg("scan")
+        .arg("--no-builtin-rules")
+        .arg("--rules")
+        .arg(engine_pack())
+        .env("NO_COLOR", "1");
+    c
+}
+
+pub fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    e.write_all(data).unwrap();
+    e.finish().unwrap()
+}
+
+pub fn json(out: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(out)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(out)))
+}
+
+pub fn ndjson(out: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(out)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("NDJSON line"))
+        .collect()
+}
+
+/// The shared real-log corpus, when this checkout has it beside it.
+pub fn corpus() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
+    if p.is_dir() {
+        Some(p)
+    } else {
+        eprintln!("skipped: ../shared/corpus is not there");
+        None
+    }
+}
+
+pub const APP_LOG: &str = "\
+2024-03-11 02:14:30,001 INFO  [com.koverse.server.Server] - Starting Thrift server on port 7080
+2024-03-11 02:14:31,010 ERROR [com.koverse.server.ThriftServer] - Error accepting connection
+java.io.IOException: Too many open files
+\tat sun.nio.ch.ServerSocketChannelImpl.accept0(Native Method)
+\tat sun.nio.ch.ServerSocketChannelImpl.accept(ServerSocketChannelImpl.java:422)
+\t... 3 more
+2024-03-11 02:14:32,000 INFO  [com.koverse.server.Server] - Still serving
+2024-03-11 02:15:31,010 ERROR [com.koverse.server.ThriftServer] - Error accepting connection
+java.io.IOException: Too many open files
+\tat sun.nio.ch.ServerSocketChannelImpl.accept0(Native Method)
+";
