@@ -78,11 +78,15 @@ impl Stamp {
 
 /// Milliseconds since 1970-01-01T00:00 of a civil (zone-less) time: an ordering key.
 pub fn civil_key(c: DateTime) -> i64 {
-    let days = c
-        .date()
-        .since(jiff::civil::date(1970, 1, 1))
-        .map(|s| s.get_days())
-        .unwrap_or(0) as i64;
+    // Days from civil (H. Hinnant's algorithm): integer arithmetic only, on the hot path.
+    let (y, m, d) = (c.year() as i64, c.month() as i64, c.day() as i64);
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
     ((days * 86_400 + c.hour() as i64 * 3600 + c.minute() as i64 * 60 + c.second() as i64) * 1000)
         + (c.subsec_nanosecond() / 1_000_000) as i64
 }
@@ -353,6 +357,19 @@ mod tests {
         assert_eq!(s.iso(), "2008-11-09T20:36:15");
         assert!(parse_any(b"\tat java.lang.Thread.run(Thread.java:745)").is_none());
         assert!(parse_any(b"2024-13-40 99:99:99,000 bad").is_none());
+    }
+
+    #[test]
+    fn civil_key_counts_from_the_epoch() {
+        assert_eq!(civil_key(jiff::civil::date(1970, 1, 1).at(0, 0, 0, 0)), 0);
+        assert_eq!(
+            civil_key(jiff::civil::date(2000, 3, 1).at(0, 0, 1, 0)),
+            951_868_801_000
+        );
+        assert_eq!(
+            civil_key(jiff::civil::date(2024, 2, 29).at(12, 0, 0, 5_000_000)),
+            1_709_208_000_005
+        );
     }
 
     #[test]

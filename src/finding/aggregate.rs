@@ -1,19 +1,97 @@
 //! Aggregation: occurrences of one fingerprint become one finding (count, first and last seen,
-//! files, a bounded number of evidence events). Thresholds are applied per file, in file order:
-//! a threshold rule's occurrences are held (at most `count - 1` of them per fingerprint) until
-//! `count` fall within the window, and are dropped if that never happens. Per-file results merge
-//! in input order, so the result does not depend on how many threads scanned the files.
+//! files, a bounded number of evidence events). A threshold rule's finding exists only when, in
+//! one file, `count` of its occurrences fall within the window; it then reports all of that
+//! fingerprint's occurrences in the file. The state this needs is bounded (`count - 1`
+//! timestamps at each end), and merges exactly, so per-file (or per-range) results fold
+//! together in input order and the result does not depend on how the work was split.
 
 use std::collections::{HashMap, VecDeque};
 
 use super::classify::Origin;
-use crate::matching::Occurrence;
-use crate::rules::Rule;
+use crate::matching::{Hit, Occurrence};
+use crate::rules::{Rule, Threshold};
 
 /// How many distinct files a finding lists (the count of all of them is kept).
 pub const MAX_FILES_LISTED: usize = 20;
 
-/// One problem: every admitted occurrence of one fingerprint.
+/// Has a threshold been reached? Keeps the first and last `count - 1` timestamps so that two
+/// consecutive parts of one file can be checked for a window that straddles them.
+#[derive(Clone, Debug)]
+pub struct ThresholdState {
+    count: usize,
+    within_ms: i64,
+    head: Vec<Option<i64>>,
+    tail: VecDeque<Option<i64>>,
+    pub reached: bool,
+}
+
+impl ThresholdState {
+    pub fn new(t: &Threshold) -> Self {
+        ThresholdState {
+            count: t.count.max(1) as usize,
+            within_ms: t.within_ms,
+            head: Vec::new(),
+            tail: VecDeque::new(),
+            reached: t.count <= 1,
+        }
+    }
+
+    fn fits(&self, first: Option<i64>, last: Option<i64>) -> bool {
+        match (first, last) {
+            (Some(a), Some(b)) => (b - a).abs() <= self.within_ms,
+            // Untimed events (console output) count as close together.
+            _ => true,
+        }
+    }
+
+    /// Adds one occurrence; true when this one reaches the threshold.
+    pub fn push(&mut self, ts: Option<i64>) -> bool {
+        let keep = self.count - 1;
+        let mut just = false;
+        if !self.reached
+            && keep > 0
+            && self.tail.len() >= keep
+            && self.fits(self.tail[self.tail.len() - keep], ts)
+        {
+            self.reached = true;
+            just = true;
+        }
+        if self.head.len() < keep {
+            self.head.push(ts);
+        }
+        self.tail.push_back(ts);
+        if self.tail.len() > keep {
+            self.tail.pop_front();
+        }
+        just
+    }
+
+    /// Folds in the state of the part that comes right after this one.
+    pub fn merge(&mut self, next: ThresholdState) {
+        let keep = self.count - 1;
+        if !self.reached && !next.reached && keep > 0 {
+            let seq: Vec<Option<i64>> = self
+                .tail
+                .iter()
+                .copied()
+                .chain(next.head.iter().copied())
+                .collect();
+            self.reached = (keep..seq.len()).any(|i| self.fits(seq[i - keep], seq[i]));
+        }
+        self.reached |= next.reached;
+        for t in next.head {
+            if self.head.len() < keep {
+                self.head.push(t);
+            }
+        }
+        self.tail.extend(next.tail);
+        while self.tail.len() > keep {
+            self.tail.pop_front();
+        }
+    }
+}
+
+/// One problem: every occurrence of one fingerprint.
 #[derive(Clone, Debug)]
 pub struct Finding {
     pub rule: u32,
@@ -32,28 +110,29 @@ pub struct Finding {
     pub fields: Vec<(String, String)>,
     /// Service and host of the log the first occurrence came from (both are in the fingerprint).
     pub origin: Origin,
+    pub threshold: Option<ThresholdState>,
 }
 
 impl Finding {
-    fn new(file: u32, occ: &Occurrence, origin: &Origin) -> Finding {
+    fn new(file: u32, hit: &Hit, origin: &Origin, threshold: Option<ThresholdState>) -> Finding {
         Finding {
-            rule: occ.rule,
-            fingerprint: occ.fingerprint,
+            rule: hit.rule,
+            fingerprint: hit.fingerprint,
             count: 0,
             first_seen: None,
             last_seen: None,
-            first_at: (file, occ.line),
+            first_at: (file, hit.line),
             evidence: Vec::new(),
-            files: Vec::new(),
-            files_total: 0,
-            fields: occ.fields.clone(),
+            files: vec![file],
+            files_total: 1,
+            fields: hit.fields.clone(),
             origin: origin.clone(),
+            threshold,
         }
     }
 
-    fn add(&mut self, file: u32, occ: Occurrence, max_evidence: usize) {
-        self.count += 1;
-        if let Some(st) = occ.stamp {
+    fn see(&mut self, stamp: Option<crate::event::Stamp>) {
+        if let Some(st) = stamp {
             let k = st.key();
             if self.first_seen.as_ref().is_none_or(|(f, _)| k < *f) {
                 self.first_seen = Some((k, st.iso()));
@@ -62,18 +141,9 @@ impl Finding {
                 self.last_seen = Some((k, st.iso()));
             }
         }
-        if self.files.last() != Some(&file) {
-            self.files_total += 1;
-            if self.files.len() < MAX_FILES_LISTED {
-                self.files.push(file);
-            }
-        }
-        if max_evidence == 0 || self.evidence.len() < max_evidence {
-            self.evidence.push((file, occ));
-        }
     }
 
-    /// Folds in the same fingerprint's finding from a later file.
+    /// Folds in the same fingerprint's finding from a later file or a later part of one file.
     pub fn merge(&mut self, other: Finding, max_evidence: usize) {
         self.count += other.count;
         if let Some(f) = other.first_seen
@@ -86,10 +156,12 @@ impl Finding {
         {
             self.last_seen = Some(l);
         }
-        self.files_total += other.files_total;
         for f in other.files {
-            if self.files.len() < MAX_FILES_LISTED && !self.files.contains(&f) {
-                self.files.push(f);
+            if !self.files.contains(&f) {
+                self.files_total += 1;
+                if self.files.len() < MAX_FILES_LISTED {
+                    self.files.push(f);
+                }
             }
         }
         for e in other.evidence {
@@ -98,26 +170,30 @@ impl Finding {
             }
             self.evidence.push(e);
         }
+        if let (Some(a), Some(b)) = (&mut self.threshold, other.threshold) {
+            a.merge(b);
+        }
+    }
+
+    /// A threshold rule's finding that never reached its threshold is not a finding.
+    pub fn is_reported(&self) -> bool {
+        self.threshold.as_ref().is_none_or(|t| t.reached)
     }
 }
 
-struct Window {
-    held: VecDeque<Occurrence>,
-    tripped: bool,
-}
-
-/// Turns one file's occurrences (in file order) into its findings, applying thresholds.
+/// Turns one file's (or one part's) occurrences, in order, into findings.
 pub struct FileAggregator<'r> {
     rules: &'r [Rule],
     file: u32,
     origin: Origin,
     max_evidence: usize,
-    windows: HashMap<u64, Window>,
     /// Findings in order of first occurrence.
     pub findings: Vec<Finding>,
     index: HashMap<u64, usize>,
-    /// Admitted occurrences, in order, when the caller streams them (NDJSON).
+    /// Occurrences to stream (NDJSON), when asked for: a threshold rule's occurrences from the
+    /// moment its threshold is reached (the ones that reached it included).
     pub admitted: Option<Vec<Occurrence>>,
+    held: HashMap<u64, VecDeque<Occurrence>>,
 }
 
 impl<'r> FileAggregator<'r> {
@@ -126,63 +202,75 @@ impl<'r> FileAggregator<'r> {
         file: u32,
         origin: Origin,
         max_evidence: usize,
-        keep_admitted: bool,
+        stream: bool,
     ) -> Self {
         FileAggregator {
             rules,
             file,
             origin,
             max_evidence,
-            windows: HashMap::new(),
             findings: Vec::new(),
             index: HashMap::new(),
-            admitted: keep_admitted.then(Vec::new),
+            admitted: stream.then(Vec::new),
+            held: HashMap::new(),
         }
     }
 
-    pub fn push(&mut self, occ: Occurrence) {
-        let Some(th) = &self.rules[occ.rule as usize].threshold else {
-            return self.admit(occ);
+    pub fn push(&mut self, hit: &Hit) {
+        let rule = &self.rules[hit.rule as usize];
+        let i = match self.index.get(&hit.fingerprint) {
+            Some(&i) => i,
+            None => {
+                let th = rule.threshold.as_ref().map(ThresholdState::new);
+                self.findings
+                    .push(Finding::new(self.file, hit, &self.origin, th));
+                self.index.insert(hit.fingerprint, self.findings.len() - 1);
+                self.findings.len() - 1
+            }
         };
-        let w = self
-            .windows
-            .entry(occ.fingerprint)
-            .or_insert_with(|| Window {
-                held: VecDeque::new(),
-                tripped: false,
-            });
-        if w.tripped {
-            return self.admit(occ);
+        let f = &mut self.findings[i];
+        f.count += 1;
+        f.see(hit.stamp);
+        let want_evidence = self.max_evidence == 0 || f.evidence.len() < self.max_evidence;
+        let mut occ = (want_evidence || self.admitted.is_some()).then(|| hit.occurrence());
+        let (reached_before, just) = match &mut f.threshold {
+            Some(t) => {
+                let before = t.reached;
+                (before, t.push(hit.stamp.map(|s| s.key())))
+            }
+            None => (true, false),
+        };
+        if want_evidence {
+            f.evidence
+                .push((self.file, occ.clone().expect("built above")));
         }
-        if let Some(now) = occ.stamp.map(|s| s.key()) {
-            while let Some(old) = w.held.front().and_then(|o| o.stamp).map(|s| s.key()) {
-                if now - old > th.within_ms {
-                    w.held.pop_front();
-                } else {
-                    break;
+        let Some(admitted) = &mut self.admitted else {
+            return;
+        };
+        let occ = occ.take().expect("built above");
+        if reached_before {
+            admitted.push(occ);
+        } else {
+            let keep = rule.threshold.as_ref().map_or(0, |t| t.count as usize - 1);
+            let held = self.held.entry(hit.fingerprint).or_default();
+            if just {
+                admitted.extend(held.drain(..));
+                admitted.push(occ);
+            } else {
+                held.push_back(occ);
+                while held.len() > keep {
+                    held.pop_front();
                 }
             }
         }
-        w.held.push_back(occ);
-        if w.held.len() >= th.count as usize {
-            w.tripped = true;
-            let held: Vec<Occurrence> = w.held.drain(..).collect();
-            for o in held {
-                self.admit(o);
-            }
-        }
     }
 
-    fn admit(&mut self, occ: Occurrence) {
-        if let Some(a) = &mut self.admitted {
-            a.push(occ.clone());
-        }
-        let i = *self.index.entry(occ.fingerprint).or_insert_with(|| {
-            self.findings
-                .push(Finding::new(self.file, &occ, &self.origin));
-            self.findings.len() - 1
-        });
-        self.findings[i].add(self.file, occ, self.max_evidence);
+    /// The findings of this file, without threshold findings that never reached theirs.
+    pub fn finish(self) -> Vec<Finding> {
+        self.findings
+            .into_iter()
+            .filter(Finding::is_reported)
+            .collect()
     }
 }
 
@@ -201,6 +289,61 @@ impl Aggregate {
                 None => {
                     self.index.insert(f.fingerprint, self.findings.len());
                     self.findings.push(f);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn state(count: u32, within_ms: i64) -> ThresholdState {
+        ThresholdState::new(&Threshold {
+            count,
+            within_ms,
+            within: String::new(),
+        })
+    }
+
+    fn run(ts: &[i64]) -> bool {
+        let mut s = state(3, 10);
+        ts.iter().for_each(|&t| {
+            s.push(Some(t));
+        });
+        s.reached
+    }
+
+    #[test]
+    fn window_must_hold_count_occurrences() {
+        assert!(!run(&[0, 20, 40, 60]));
+        assert!(run(&[0, 20, 25, 29]));
+        assert!(!run(&[0, 5]));
+    }
+
+    #[test]
+    fn merging_parts_equals_one_pass() {
+        let seqs: [&[i64]; 4] = [
+            &[0, 20, 25, 29, 50],
+            &[0, 20, 40, 60, 80],
+            &[0, 1, 30, 31, 32, 90],
+            &[5, 6, 7],
+        ];
+        for seq in seqs {
+            for cut1 in 0..=seq.len() {
+                for cut2 in cut1..=seq.len() {
+                    let part = |r: &[i64]| {
+                        let mut s = state(3, 10);
+                        r.iter().for_each(|&t| {
+                            s.push(Some(t));
+                        });
+                        s
+                    };
+                    let mut a = part(&seq[..cut1]);
+                    a.merge(part(&seq[cut1..cut2]));
+                    a.merge(part(&seq[cut2..]));
+                    assert_eq!(a.reached, run(seq), "{seq:?} cut at {cut1},{cut2}");
                 }
             }
         }

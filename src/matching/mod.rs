@@ -28,6 +28,75 @@ pub struct Occurrence {
     pub fingerprint: u64,
 }
 
+/// A rule firing on one event, as the engine finds it: the event's bytes are borrowed from the
+/// read buffer, and its text is copied out (`occurrence`) only when a consumer keeps it.
+pub struct Hit<'a> {
+    pub rule: u32,
+    pub line: u64,
+    pub stamp: Option<Stamp>,
+    pub level: Option<Level>,
+    pub fields: Fields,
+    pub fingerprint: u64,
+    /// The whole event (header and continuation lines, as read).
+    pub event: &'a [u8],
+    /// Offset in `event` of the rule's first literal hit.
+    pub hit_at: usize,
+}
+
+/// Evidence text kept per event.
+const MAX_EVIDENCE_BYTES: usize = 8 * 1024;
+const MAX_EVIDENCE_LINES: usize = 60;
+
+impl Hit<'_> {
+    /// The owned form, with the event's text as evidence (lines without `\r`, capped).
+    pub fn occurrence(&self) -> Occurrence {
+        use crate::event::frame::{line_at, line_start};
+        let header = line_at(self.event, 0, self.event.len());
+        let hit_line = (self.hit_at > header.len()).then(|| {
+            let ls = line_start(self.event, 0, self.hit_at);
+            String::from_utf8_lossy(line_at(self.event, ls, self.event.len())).into_owned()
+        });
+        Occurrence {
+            rule: self.rule,
+            line: self.line,
+            stamp: self.stamp,
+            stamp_text: self
+                .stamp
+                .map(|s| String::from_utf8_lossy(&header[s.start..s.text_end]).into_owned()),
+            level: self.level,
+            text: evidence_text(self.event),
+            hit_line,
+            fields: self.fields.clone(),
+            fingerprint: self.fingerprint,
+        }
+    }
+}
+
+/// The event as evidence: lines without `\r`, capped in lines and bytes.
+fn evidence_text(event: &[u8]) -> String {
+    use crate::event::frame::{line_at, next_line};
+    let mut out = String::new();
+    let mut p = 0;
+    let mut n = 0;
+    while p < event.len() {
+        let l = line_at(event, p, event.len());
+        if n == MAX_EVIDENCE_LINES || out.len() + l.len() > MAX_EVIDENCE_BYTES {
+            if n == 0 {
+                out.push_str(&String::from_utf8_lossy(&l[..MAX_EVIDENCE_BYTES]));
+            }
+            out.push_str("\n[...]");
+            break;
+        }
+        if n > 0 {
+            out.push('\n');
+        }
+        out.push_str(&String::from_utf8_lossy(l));
+        n += 1;
+        p = next_line(event, p, event.len());
+    }
+    out
+}
+
 /// The compiled rule set.
 pub struct Matcher {
     pub rules: Vec<Rule>,
@@ -117,6 +186,9 @@ impl Matcher {
         }
         match &rule.regex {
             None => Some(Vec::new()),
+            Some(re) if re.captures_len() == 1 || re.capture_names().flatten().next().is_none() => {
+                re.is_match(event).then(Vec::new)
+            }
             Some(re) => {
                 let caps = re.captures(event)?;
                 Some(

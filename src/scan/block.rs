@@ -10,15 +10,12 @@ use std::io::{self, Read};
 use crate::event::frame::{self, MAX_EVENT_BYTES};
 use crate::event::{Layout, layout};
 use crate::finding::{Origin, fingerprint::fingerprint};
-use crate::matching::{Matcher, Occurrence};
+use crate::matching::{Hit, Matcher};
 
 /// Bytes read per block.
 pub const BLOCK_BYTES: usize = 1 << 20;
 /// Longest line kept; the rest of a longer line is skipped (the line still counts as one line).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
-/// Evidence text kept per event.
-const MAX_EVIDENCE_BYTES: usize = 8 * 1024;
-const MAX_EVIDENCE_LINES: usize = 60;
 /// Bytes of the first block checked for NUL (binary files are skipped).
 const BINARY_PROBE_BYTES: usize = 64 * 1024;
 
@@ -52,7 +49,7 @@ pub struct StreamContext<'a> {
 pub fn scan_stream(
     reader: &mut dyn Read,
     ctx: &StreamContext,
-    emit: &mut dyn FnMut(Occurrence),
+    emit: &mut dyn FnMut(&Hit),
 ) -> StreamStats {
     let mut stats = StreamStats::default();
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);
@@ -175,7 +172,7 @@ fn check_event(
     event: &[u8],
     line: u64,
     cands: &mut Vec<(u32, usize)>,
-    emit: &mut dyn FnMut(Occurrence),
+    emit: &mut dyn FnMut(&Hit),
 ) {
     ctx.matcher.candidates(event, cands);
     cands.retain(|(r, _)| ctx.allowed[*r as usize]);
@@ -189,7 +186,6 @@ fn check_event(
     {
         return;
     }
-    let header_end = header.len();
     for &(ri, at) in cands.iter() {
         let Some(fields) = ctx.matcher.confirm(ri, event, level) else {
             continue;
@@ -208,51 +204,21 @@ fn check_event(
                 )
             })
             .collect();
-        let fp = fingerprint(
+        let fingerprint = fingerprint(
             &rule.id,
             &grouped,
             ctx.origin.service,
             ctx.origin.host.as_deref(),
         );
-        let hit_line = (at > header_end).then(|| {
-            let ls = frame::line_start(event, 0, at);
-            String::from_utf8_lossy(frame::line_at(event, ls, event.len())).into_owned()
-        });
-        emit(Occurrence {
+        emit(&Hit {
             rule: ri,
             line,
             stamp,
-            stamp_text: stamp
-                .map(|s| String::from_utf8_lossy(&header[s.start..s.text_end]).into_owned()),
             level,
-            text: evidence_text(event),
-            hit_line,
             fields,
-            fingerprint: fp,
+            fingerprint,
+            event,
+            hit_at: at,
         });
     }
-}
-
-/// The event as evidence: lines without `\r`, capped in lines and bytes.
-fn evidence_text(event: &[u8]) -> String {
-    let mut out = String::new();
-    let mut p = 0;
-    let mut n = 0;
-    while p < event.len() {
-        let l = frame::line_at(event, p, event.len());
-        if n == MAX_EVIDENCE_LINES || out.len() + l.len() > MAX_EVIDENCE_BYTES {
-            if n == 0 {
-                out.push_str(&String::from_utf8_lossy(&l[..MAX_EVIDENCE_BYTES]));
-            }
-            out.push_str("\n[...]");
-            break;
-        }
-        if n > 0 {
-            out.push('\n');
-        }
-        out.push_str(&String::from_utf8_lossy(l));
-        n += 1;
-        p = frame::next_line(event, p, event.len());
-    }
-    out
 }

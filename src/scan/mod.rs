@@ -108,7 +108,7 @@ pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options
     }
     report.stats = stats;
     report.occurrences = agg.admitted.take().unwrap_or_default();
-    report.findings = agg.findings;
+    report.findings = agg.finish();
     report
 }
 
