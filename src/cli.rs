@@ -100,6 +100,9 @@ pub struct ScanArgs {
     /// Follow symbolic links to folders.
     #[arg(short = 'L', long = "follow")]
     pub follow: bool,
+    /// Range size for scanning one large file in parallel (bytes; 0 = never split). For tests.
+    #[arg(long, hide = true, default_value_t = crate::scan::SPLIT_BYTES)]
+    pub split_bytes: u64,
     /// No progress output on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,

@@ -119,6 +119,7 @@ pub fn scan(args: ScanArgs) -> i32 {
         keep_occurrences: args.format == Format::Ndjson,
         since,
         until,
+        split_bytes: args.split_bytes,
     };
     let inputs_display: Vec<String> = if args.paths.is_empty() {
         vec!["-".to_string()]
@@ -256,7 +257,7 @@ fn example_fires(matcher: &Matcher, ri: u32, text: &str, path: Option<&str>) -> 
     };
     let mut fired = false;
     let mut reader = text.as_bytes();
-    block::scan_stream(&mut reader, &ctx, &mut |o| fired |= o.rule == ri);
+    block::scan_reader(&mut reader, &ctx, &mut |o| fired |= o.rule == ri);
     fired
 }
 

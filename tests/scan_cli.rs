@@ -575,3 +575,44 @@ fn empty_inputs_give_no_findings() {
         .code(0)
         .stdout(predicate::str::contains("No findings."));
 }
+
+#[test]
+fn a_file_split_into_ranges_gives_the_same_report_as_whole() {
+    // Many events with stack traces, so range cuts fall inside traces; thresholds straddle cuts.
+    let mut log = String::new();
+    for i in 0..400u32 {
+        let (m, s) = (i / 60, i % 60);
+        log.push_str(&format!("2024-03-11 02:{m:02}:{s:02},010 ERROR [com.koverse.server.ThriftServer] - Error accepting connection {i}\n"));
+        log.push_str("java.io.IOException: Too many open files\n");
+        for k in 0..(i % 7) {
+            log.push_str(&format!(
+                "\tat sun.nio.ch.ServerSocketChannelImpl.accept{k}(Native Method)\n"
+            ));
+        }
+        log.push_str(&format!(
+            "2024-03-11 02:{m:02}:{s:02},500 WARN [LeaseRenewer:x] org.apache.hadoop.hdfs.LeaseRenewer: Failed to renew lease for [DFSClient_1] for {i} seconds.  Will retry shortly ...\n"
+        ));
+    }
+    let d = tempfile::tempdir().unwrap();
+    let path = write(d.path(), "big.log", log.as_bytes());
+    let run = |extra: &[&str]| {
+        let out = scan_cmd()
+            .args(["--format=json", "--max-evidence=0", "--fail-on=critical"])
+            .args(extra)
+            .arg(&path)
+            .assert()
+            .code(0)
+            .get_output()
+            .stdout
+            .clone();
+        let mut v = json(&out);
+        v["scan"]["duration_ms"] = Value::Null;
+        v
+    };
+    let whole = run(&["-j1"]);
+    assert_eq!(whole["findings"][0]["count"], 400);
+    for size in ["1000", "4096", "20000"] {
+        let split = run(&["-j2", "--split-bytes", size]);
+        assert_eq!(whole, split, "split at {size} bytes");
+    }
+}

@@ -272,6 +272,30 @@ impl<'r> FileAggregator<'r> {
             .filter(Finding::is_reported)
             .collect()
     }
+
+    /// The findings of this part of a file, thresholds undecided (see `merge_parts`).
+    pub fn into_parts(self) -> Vec<Finding> {
+        self.findings
+    }
+}
+
+/// Joins the findings of consecutive parts of one file (each with line numbers counted from
+/// its own start, and the number of lines before it) into the file's findings.
+pub fn merge_parts(parts: Vec<(u64, Vec<Finding>)>, max_evidence: usize) -> Vec<Finding> {
+    let mut all = Aggregate::default();
+    for (lines_before, mut findings) in parts {
+        for f in &mut findings {
+            f.first_at.1 += lines_before;
+            for (_, o) in &mut f.evidence {
+                o.line += lines_before;
+            }
+        }
+        all.add_file(findings, max_evidence);
+    }
+    all.findings
+        .into_iter()
+        .filter(Finding::is_reported)
+        .collect()
 }
 
 /// Merges per-file findings, fed in input order.

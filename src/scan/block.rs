@@ -1,9 +1,10 @@
-//! The batch hot path for one stream. Reads large blocks, runs the one multi-literal search over
-//! each whole block, and only around a hit frames the event (back to its header, forward to the
-//! next header) and runs the candidate rules on it. Line numbers come from counting newlines in
-//! the gaps between hits. The tail of a block whose last event may continue is carried into the
-//! next one, so events never straddle two blocks. Lines longer than `MAX_LINE_BYTES` are cut
-//! (and counted) so memory stays bounded whatever the input.
+//! The batch hot path. A `Scanner` takes a buffer that starts at an event boundary, runs the one
+//! multi-literal search over the whole buffer, and only around a hit frames the event (back to
+//! its header, forward to the next header) and runs the candidate rules on it. Line numbers come
+//! from counting newlines in the gaps between hits. It consumes the buffer up to the start of
+//! its last event (which may go on in the next buffer) and says how far it got, so events never
+//! straddle two buffers. `scan_reader` feeds it blocks read from any `Read` (files, stdin, gzip),
+//! cutting lines longer than `MAX_LINE_BYTES` so memory stays bounded whatever the input.
 
 use std::io::{self, Read};
 
@@ -17,9 +18,9 @@ pub const BLOCK_BYTES: usize = 1 << 20;
 /// Longest line kept; the rest of a longer line is skipped (the line still counts as one line).
 pub const MAX_LINE_BYTES: usize = 1 << 20;
 /// Bytes of the first block checked for NUL (binary files are skipped).
-const BINARY_PROBE_BYTES: usize = 64 * 1024;
+pub const BINARY_PROBE_BYTES: usize = 64 * 1024;
 
-/// What the scan of one stream saw.
+/// What the scan of one stream (or one part of a file) saw.
 #[derive(Clone, Debug, Default)]
 pub struct StreamStats {
     pub bytes: u64,
@@ -45,21 +46,167 @@ pub struct StreamContext<'a> {
     pub until: Option<i64>,
 }
 
-/// Scans a whole stream, calling `emit` with each occurrence in stream order.
-pub fn scan_stream(
+/// Is this the start of a binary file?
+pub fn looks_binary(head: &[u8]) -> bool {
+    memchr::memchr(0, &head[..head.len().min(BINARY_PROBE_BYTES)]).is_some()
+}
+
+/// Scans consecutive buffers of one stream.
+pub struct Scanner<'c, 'm> {
+    ctx: &'c StreamContext<'m>,
+    layout: Layout,
+    /// Line number of the first byte of the next buffer.
+    line: u64,
+    /// Newlines seen, and whether the last byte consumed ended a line.
+    newlines: u64,
+    ended_with_newline: bool,
+    pub events: u64,
+    cands: Vec<(u32, usize)>,
+}
+
+impl<'c, 'm> Scanner<'c, 'm> {
+    /// `first_line` is the line number of the first byte (1 for a whole file).
+    pub fn new(ctx: &'c StreamContext<'m>, layout: Layout, first_line: u64) -> Self {
+        Scanner {
+            ctx,
+            layout,
+            line: first_line,
+            newlines: 0,
+            ended_with_newline: true,
+            events: 0,
+            cands: Vec::new(),
+        }
+    }
+
+    /// Lines consumed so far (a last line without a newline counts).
+    pub fn lines(&self) -> u64 {
+        self.newlines + u64::from(!self.ended_with_newline)
+    }
+
+    /// Scans `buf`, which starts at an event boundary. When `last`, all of it is consumed;
+    /// otherwise it stops at the start of the last event in it (that event may go on) and
+    /// returns how many bytes it consumed: 0 when it needs more data to see one whole event.
+    pub fn scan(&mut self, buf: &[u8], last: bool, emit: &mut dyn FnMut(&Hit)) -> usize {
+        let complete = if last {
+            buf.len()
+        } else {
+            memchr::memrchr(b'\n', buf).map_or(0, |i| i + 1)
+        };
+        let hi = if last {
+            complete
+        } else {
+            match frame::last_header(self.layout, buf, 0, complete) {
+                Some(h) if h > 0 => h,
+                _ if complete > MAX_EVENT_BYTES => complete,
+                _ => return 0,
+            }
+        };
+        let mut pos = 0;
+        let mut counted_to = 0;
+        while let Some(hit) = self.ctx.matcher.next_hit(buf, pos, hi) {
+            let s = frame::event_start(self.layout, buf, pos, hit);
+            let e = frame::event_end(self.layout, buf, s, hi);
+            self.line += count_lines(&buf[counted_to..s]);
+            counted_to = s;
+            self.events += 1;
+            self.check_event(&buf[s..e], emit);
+            pos = e.max(hit + 1);
+        }
+        self.line += count_lines(&buf[counted_to..hi]);
+        if hi > 0 {
+            self.ended_with_newline = buf[hi - 1] == b'\n';
+        }
+        self.newlines = self.line - 1;
+        hi
+    }
+
+    /// Runs the candidate rules on one event and emits what fires.
+    fn check_event(&mut self, event: &[u8], emit: &mut dyn FnMut(&Hit)) {
+        let ctx = self.ctx;
+        ctx.matcher.candidates(event, &mut self.cands);
+        self.cands.retain(|(r, _)| ctx.allowed[*r as usize]);
+        if self.cands.is_empty() {
+            return;
+        }
+        let header = frame::line_at(event, 0, event.len());
+        let (stamp, level) = self.layout.header(header);
+        if let Some(k) = stamp.map(|s| s.key())
+            && (ctx.since.is_some_and(|s| k < s) || ctx.until.is_some_and(|u| k > u))
+        {
+            return;
+        }
+        for &(ri, at) in self.cands.iter() {
+            let Some(fields) = ctx.matcher.confirm(ri, event, level) else {
+                continue;
+            };
+            let rule = &ctx.matcher.rules[ri as usize];
+            let grouped: Vec<(&str, &str)> = rule
+                .group_by
+                .iter()
+                .map(|g| {
+                    (
+                        g.as_str(),
+                        fields
+                            .iter()
+                            .find(|(k, _)| k == g)
+                            .map_or("", |(_, v)| v.as_str()),
+                    )
+                })
+                .collect();
+            let fingerprint = fingerprint(
+                &rule.id,
+                &grouped,
+                ctx.origin.service,
+                ctx.origin.host.as_deref(),
+            );
+            let line = self.line;
+            emit(&Hit {
+                rule: ri,
+                line,
+                stamp,
+                level,
+                fields,
+                fingerprint,
+                event,
+                hit_at: at,
+            });
+        }
+    }
+}
+
+#[inline]
+fn count_lines(b: &[u8]) -> u64 {
+    memchr::memchr_iter(b'\n', b).count() as u64
+}
+
+/// Reads and scans a whole stream from its first byte, calling `emit` with each occurrence in
+/// stream order. Detects binary files and the layout from the first block.
+pub fn scan_reader(
     reader: &mut dyn Read,
     ctx: &StreamContext,
     emit: &mut dyn FnMut(&Hit),
 ) -> StreamStats {
-    let mut stats = StreamStats::default();
+    scan_reader_as(reader, ctx, None, emit)
+}
+
+/// As `scan_reader`; with `layout` given, the stream is a part of a file whose layout (and
+/// text-ness) is already known, and it starts at an event boundary.
+pub fn scan_reader_as(
+    reader: &mut dyn Read,
+    ctx: &StreamContext,
+    layout: Option<Layout>,
+    emit: &mut dyn FnMut(&Hit),
+) -> StreamStats {
+    let mut stats = StreamStats {
+        layout,
+        ..StreamStats::default()
+    };
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);
-    let mut base_line: u64 = 1;
-    let mut layout: Option<Layout> = None;
+    let mut scanner: Option<Scanner> = layout.map(|l| Scanner::new(ctx, l, 1));
     let mut skipping = false; // inside an over-long line, dropping bytes up to its newline
     let mut eof = false;
-    let mut cands = Vec::new();
     while !eof {
-        // 1. Fill: read up to one block of new bytes after the carried tail.
+        // Fill: read up to one block of new bytes after the carried tail.
         let start = buf.len();
         let target = start + BLOCK_BYTES;
         buf.resize(target, 0);
@@ -94,131 +241,35 @@ pub fn scan_stream(
             }
         }
         buf.truncate(filled);
-        let layout = match layout {
-            Some(l) => l,
+        let sc = match &mut scanner {
+            Some(s) => s,
             None => {
                 if buf.is_empty() && eof {
                     break;
                 }
-                if memchr::memchr(0, &buf[..buf.len().min(BINARY_PROBE_BYTES)]).is_some() {
+                if looks_binary(&buf) {
                     stats.binary = true;
                     return stats;
                 }
                 let l = layout::detect(&buf);
-                layout = Some(l);
                 stats.layout = Some(l);
-                l
+                scanner.insert(Scanner::new(ctx, l, 1))
             }
         };
-
-        // 2. Bound: whole lines only; cut a line that grew past the maximum.
-        let mut complete = if eof {
-            buf.len()
-        } else {
-            memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1)
-        };
+        // Cut a line that grew past the maximum: keep its start, drop the rest up to its end.
+        let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
         if !eof && buf.len() - complete > MAX_LINE_BYTES {
             buf.truncate(complete + MAX_LINE_BYTES);
             buf.push(b'\n');
             stats.cut_lines += 1;
             skipping = true;
-            complete = buf.len();
         }
-        // The last event may go on in the next block: stop before its header.
-        let hi = if eof {
-            complete
-        } else {
-            match frame::last_header(layout, &buf, 0, complete) {
-                Some(h) if h > 0 => h,
-                _ if complete > MAX_EVENT_BYTES => complete,
-                _ => continue,
-            }
-        };
-
-        // 3. Search, frame around hits, count lines in the gaps.
-        let mut pos = 0;
-        let mut counted_to = 0;
-        let mut line = base_line;
-        while let Some(hit) = ctx.matcher.next_hit(&buf, pos, hi) {
-            let s = frame::event_start(layout, &buf, pos, hit);
-            let e = frame::event_end(layout, &buf, s, hi);
-            line += count_lines(&buf[counted_to..s]);
-            counted_to = s;
-            stats.events += 1;
-            check_event(ctx, layout, &buf[s..e], line, &mut cands, emit);
-            pos = e.max(hit + 1);
-        }
-        let newlines = count_lines(&buf[counted_to..hi]);
-        line += newlines;
-        stats.lines = line - 1;
-        base_line = line;
-        if eof && hi > 0 && buf[hi - 1] != b'\n' {
-            stats.lines += 1;
-        }
-        buf.drain(..hi);
+        let consumed = sc.scan(&buf, eof, emit);
+        buf.drain(..consumed);
+    }
+    if let Some(s) = scanner {
+        stats.lines = s.lines();
+        stats.events = s.events;
     }
     stats
-}
-
-#[inline]
-fn count_lines(b: &[u8]) -> u64 {
-    memchr::memchr_iter(b'\n', b).count() as u64
-}
-
-/// Runs the candidate rules on one event and emits what fires.
-fn check_event(
-    ctx: &StreamContext,
-    layout: Layout,
-    event: &[u8],
-    line: u64,
-    cands: &mut Vec<(u32, usize)>,
-    emit: &mut dyn FnMut(&Hit),
-) {
-    ctx.matcher.candidates(event, cands);
-    cands.retain(|(r, _)| ctx.allowed[*r as usize]);
-    if cands.is_empty() {
-        return;
-    }
-    let header = frame::line_at(event, 0, event.len());
-    let (stamp, level) = layout.header(header);
-    if let Some(k) = stamp.map(|s| s.key())
-        && (ctx.since.is_some_and(|s| k < s) || ctx.until.is_some_and(|u| k > u))
-    {
-        return;
-    }
-    for &(ri, at) in cands.iter() {
-        let Some(fields) = ctx.matcher.confirm(ri, event, level) else {
-            continue;
-        };
-        let rule = &ctx.matcher.rules[ri as usize];
-        let grouped: Vec<(&str, &str)> = rule
-            .group_by
-            .iter()
-            .map(|g| {
-                (
-                    g.as_str(),
-                    fields
-                        .iter()
-                        .find(|(k, _)| k == g)
-                        .map_or("", |(_, v)| v.as_str()),
-                )
-            })
-            .collect();
-        let fingerprint = fingerprint(
-            &rule.id,
-            &grouped,
-            ctx.origin.service,
-            ctx.origin.host.as_deref(),
-        );
-        emit(&Hit {
-            rule: ri,
-            line,
-            stamp,
-            level,
-            fields,
-            fingerprint,
-            event,
-            hit_at: at,
-        });
-    }
 }

@@ -4,6 +4,7 @@
 //! number of threads.
 
 pub mod block;
+pub mod split;
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -24,7 +25,13 @@ pub struct Options {
     pub keep_occurrences: bool,
     pub since: Option<i64>,
     pub until: Option<i64>,
+    /// Files of at least twice this size are scanned in ranges of about this size, in
+    /// parallel (0: never). Not when streaming NDJSON, which is written in file order.
+    pub split_bytes: u64,
 }
+
+/// Default range size for splitting large files.
+pub const SPLIT_BYTES: u64 = 32 << 20;
 
 /// The result of scanning one input.
 pub struct FileReport {
@@ -66,6 +73,17 @@ pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options
         error: None,
         skipped: None,
     };
+    if let Input::File(p) = input
+        && opts.split_bytes > 0
+        && opts.threads > 1
+        && !opts.keep_occurrences
+        && let Ok(meta) = std::fs::metadata(p)
+        && meta.is_file()
+        && meta.len() >= 2 * opts.split_bytes
+        && scan_split(&mut report, p, meta.len(), matcher, opts)
+    {
+        return report;
+    }
     let mut opened = match open(input) {
         Ok(o) => o,
         Err(e) => {
@@ -92,7 +110,7 @@ pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options
         opts.max_evidence,
         opts.keep_occurrences,
     );
-    let stats = block::scan_stream(&mut opened.reader, &ctx, &mut |o| agg.push(o));
+    let stats = block::scan_reader(&mut opened.reader, &ctx, &mut |o| agg.push(o));
     if stats.binary {
         report.skipped = Some("binary file (NUL byte in the first block): skipped".to_string());
     }
@@ -110,6 +128,94 @@ pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options
     report.occurrences = agg.admitted.take().unwrap_or_default();
     report.findings = agg.finish();
     report
+}
+
+/// Scans a large plain file in ranges, in parallel. Returns false (nothing done) when the file
+/// is compressed: gzip can only be read from its start.
+fn scan_split(
+    report: &mut FileReport,
+    path: &std::path::Path,
+    size: u64,
+    matcher: &Matcher,
+    opts: &Options,
+) -> bool {
+    use std::os::unix::fs::FileExt;
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(_) => return false,
+    };
+    let mut head = vec![0; block::BINARY_PROBE_BYTES];
+    let n = match file.read_at(&mut head, 0) {
+        Ok(n) => n,
+        Err(_) => return false,
+    };
+    head.truncate(n);
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return false;
+    }
+    if block::looks_binary(&head) {
+        report.stats.binary = true;
+        report.skipped = Some("binary file (NUL byte in the first block): skipped".to_string());
+        return true;
+    }
+    let layout = crate::event::layout::detect(&head);
+    let ranges = match split::plan(&file, size, layout, opts.split_bytes) {
+        Ok(r) => r,
+        Err(_) => return false,
+    };
+    let ctx = block::StreamContext {
+        matcher,
+        allowed: matcher
+            .rules
+            .iter()
+            .map(|r| r.applies_to(&report.path))
+            .collect(),
+        origin: &report.origin,
+        since: opts.since,
+        until: opts.until,
+    };
+    let parts: Vec<(StreamStats, Vec<Finding>)> = ranges
+        .par_iter()
+        .with_max_len(1)
+        .map(|r| {
+            let mut agg = FileAggregator::new(
+                &matcher.rules,
+                report.index as u32,
+                report.origin.clone(),
+                opts.max_evidence,
+                false,
+            );
+            let mut reader = split::RangeReader::new(&file, r.clone());
+            let stats =
+                block::scan_reader_as(&mut reader, &ctx, Some(layout), &mut |h| agg.push(h));
+            (stats, agg.into_parts())
+        })
+        .collect();
+    let mut stats = StreamStats {
+        layout: Some(layout),
+        ..StreamStats::default()
+    };
+    let mut lines_before = 0;
+    let mut findings = Vec::with_capacity(parts.len());
+    for (st, f) in parts {
+        findings.push((lines_before, f));
+        lines_before += st.lines;
+        stats.bytes += st.bytes;
+        stats.lines += st.lines;
+        stats.events += st.events;
+        stats.cut_lines += st.cut_lines;
+        if stats.error.is_none() {
+            stats.error = st.error;
+        }
+    }
+    if let Some(e) = &stats.error {
+        report.error = Some(format!(
+            "file damaged or unreadable: {e}; what came before was scanned"
+        ));
+    }
+    report.stats = stats;
+    report.findings = crate::finding::aggregate::merge_parts(findings, opts.max_evidence);
+    true
 }
 
 /// Scans all inputs, calling `on_report` for each in input order as soon as it and all inputs
