@@ -1,9 +1,11 @@
 //! `--format ndjson`: one JSON object per line for each occurrence (a rule firing on one event),
-//! written as each file's scan completes, in input order. Nothing else goes to stdout.
+//! written as each file's scan completes, in input order. Nothing else goes to stdout. The
+//! follower (`tail`) writes the same object, one per occurrence, as it happens.
 
 use serde::Serialize;
 
-use crate::finding::{self, fingerprint::hex};
+use crate::finding::{self, Origin, fingerprint::hex};
+use crate::matching::Occurrence;
 use crate::rules::{Rule, Severity};
 use crate::scan::FileReport;
 
@@ -26,6 +28,37 @@ struct Line<'a> {
     fingerprint: String,
 }
 
+/// Writes one occurrence as one line.
+pub fn write_occurrence(
+    out: &mut dyn std::io::Write,
+    o: &Occurrence,
+    rule: &Rule,
+    path: &str,
+    origin: &Origin,
+) -> std::io::Result<()> {
+    let (component, layer) = finding::attribute(rule, origin);
+    let line = Line {
+        rule: &rule.id,
+        title: &rule.title,
+        severity: rule.severity.as_str(),
+        component,
+        layer: layer.as_str(),
+        service: origin.service,
+        host: origin.host.as_deref(),
+        path,
+        line: o.line,
+        timestamp: o.stamp.map(|t| t.iso()),
+        timestamp_text: o.stamp_text.as_deref(),
+        level: o.level.map(|l| l.as_str()),
+        summary: finding::summary(rule, &o.fields),
+        text: &o.text,
+        fingerprint: hex(o.fingerprint),
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}
+
+/// Writes a scanned file's occurrences at or above `min`.
 pub fn write_file(
     out: &mut dyn std::io::Write,
     r: &FileReport,
@@ -34,29 +67,9 @@ pub fn write_file(
 ) -> std::io::Result<()> {
     for o in &r.occurrences {
         let rule = &rules[o.rule as usize];
-        if rule.severity < min {
-            continue;
+        if rule.severity >= min {
+            write_occurrence(out, o, rule, &r.path, &r.origin)?;
         }
-        let (component, layer) = finding::attribute(rule, &r.origin);
-        let line = Line {
-            rule: &rule.id,
-            title: &rule.title,
-            severity: rule.severity.as_str(),
-            component,
-            layer: layer.as_str(),
-            service: r.origin.service,
-            host: r.origin.host.as_deref(),
-            path: &r.path,
-            line: o.line,
-            timestamp: o.stamp.map(|t| t.iso()),
-            timestamp_text: o.stamp_text.as_deref(),
-            level: o.level.map(|l| l.as_str()),
-            summary: finding::summary(rule, &o.fields),
-            text: &o.text,
-            fingerprint: hex(o.fingerprint),
-        };
-        serde_json::to_writer(&mut *out, &line)?;
-        out.write_all(b"\n")?;
     }
     out.flush()
 }
