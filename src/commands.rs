@@ -109,6 +109,15 @@ pub fn scan(args: ScanArgs) -> i32 {
         .inputs
         .retain(|i| *i != Input::Stdin || !std::mem::replace(&mut seen_stdin, true));
 
+    let total: u64 = walked
+        .inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Input::Stdin => None,
+        })
+        .sum();
+    let progress = report::progress::Progress::start(total, !args.quiet);
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -120,6 +129,7 @@ pub fn scan(args: ScanArgs) -> i32 {
         since,
         until,
         split_bytes: args.split_bytes,
+        progress: Some(progress.bytes.clone()),
     };
     let inputs_display: Vec<String> = if args.paths.is_empty() {
         vec!["-".to_string()]
@@ -158,6 +168,7 @@ pub fn scan(args: ScanArgs) -> i32 {
         }
         collector.add(&mut r);
     });
+    progress.finish();
     let summary = collector.finish(&matcher.rules, min, started.elapsed().as_millis());
     match format {
         Format::Human => check_io(report::human::write(&mut out, &summary, &matcher.rules)),

@@ -7,6 +7,7 @@
 pub mod human;
 pub mod json;
 pub mod ndjson;
+pub mod progress;
 
 use std::collections::BTreeMap;
 

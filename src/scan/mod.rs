@@ -28,6 +28,8 @@ pub struct Options {
     /// Files of at least twice this size are scanned in ranges of about this size, in
     /// parallel (0: never). Not when streaming NDJSON, which is written in file order.
     pub split_bytes: u64,
+    /// Bytes read from disk so far, for progress.
+    pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
 }
 
 /// Default range size for splitting large files.
@@ -84,7 +86,7 @@ pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options
     {
         return report;
     }
-    let mut opened = match open(input) {
+    let mut opened = match open(input, opts.progress.clone()) {
         Ok(o) => o,
         Err(e) => {
             report.error = Some(format!("cannot open: {e}"));
@@ -185,7 +187,10 @@ fn scan_split(
                 opts.max_evidence,
                 false,
             );
-            let mut reader = split::RangeReader::new(&file, r.clone());
+            let mut reader = crate::source::open::Counted::new(
+                split::RangeReader::new(&file, r.clone()),
+                opts.progress.clone(),
+            );
             let stats =
                 block::scan_reader_as(&mut reader, &ctx, Some(layout), &mut |h| agg.push(h));
             (stats, agg.into_parts())

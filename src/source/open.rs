@@ -3,8 +3,32 @@
 
 use std::fs::File;
 use std::io::{self, Cursor, Read};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::walk::Input;
+
+/// Counts the bytes read from disk (before decompression) into a shared counter (progress).
+pub struct Counted<R> {
+    inner: R,
+    counter: Option<Arc<AtomicU64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(c) = &self.counter {
+            c.fetch_add(n as u64, Ordering::Relaxed);
+        }
+        Ok(n)
+    }
+}
+
+impl<R> Counted<R> {
+    pub fn new(inner: R, counter: Option<Arc<AtomicU64>>) -> Self {
+        Counted { inner, counter }
+    }
+}
 
 pub struct Opened {
     pub reader: Box<dyn Read + Send>,
@@ -27,10 +51,11 @@ fn peek(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     Ok(buf)
 }
 
-pub fn open(input: &Input) -> io::Result<Opened> {
+/// Opens an input; bytes read from disk are added to `counter` when given.
+pub fn open(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Result<Opened> {
     let mut raw: Box<dyn Read + Send> = match input {
-        Input::Stdin => Box::new(io::stdin()),
-        Input::File(p) => Box::new(File::open(p)?),
+        Input::Stdin => Box::new(Counted::new(io::stdin(), counter)),
+        Input::File(p) => Box::new(Counted::new(File::open(p)?, counter)),
     };
     let head = peek(&mut raw, 2)?;
     let compressed = head == [0x1f, 0x8b];
