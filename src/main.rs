@@ -4,20 +4,10 @@
 //! Data flows through the stages, one module each: `source` (walk, open, decompress) ->
 //! `event` (layouts, multi-line framing, timestamps) -> `matching` (one compiled rule set) ->
 //! `finding` (fingerprints, aggregation, thresholds, triage) -> `report` (human, JSON, NDJSON).
-//! `scan` drives the batch engine; `rules` loads the packs. This file parses arguments and
-//! hands over to `commands`.
-
-mod cli;
-mod commands;
-mod event;
-mod finding;
-mod matching;
-mod report;
-mod rules;
-mod scan;
-mod source;
+//! This binary parses arguments and hands over to `commands` (see `lib.rs` for the stages).
 
 use clap::Parser;
+use logtriage::{cli, commands};
 
 fn main() {
     let cli = cli::Cli::parse();

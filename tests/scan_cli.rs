@@ -616,3 +616,27 @@ fn a_file_split_into_ranges_gives_the_same_report_as_whole() {
         assert_eq!(whole, split, "split at {size} bytes");
     }
 }
+
+#[test]
+fn over_long_lines_are_cut_and_counted_and_lines_stay_exact() {
+    let d = tempfile::tempdir().unwrap();
+    let mut data = b"2024-03-11 02:14:30,001 INFO [a.B] - ".to_vec();
+    data.extend(std::iter::repeat_n(b'x', 3 << 20));
+    data.extend_from_slice(b" Too many open files at the end of a huge line\n");
+    data.extend_from_slice(b"2024-03-11 02:14:31,010 ERROR [a.B] - Too many open files\n");
+    let log = write(d.path(), "long.log", &data);
+    let out = scan_cmd()
+        .arg("--format=json")
+        .arg(&log)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let v = json(&out);
+    assert_eq!(v["scan"]["cut_lines"], 1);
+    assert_eq!(v["scan"]["lines"], 2);
+    let f = &v["findings"][0];
+    assert_eq!(f["count"], 1, "the hit past the cut is not seen");
+    assert_eq!(f["evidence"][0]["line"], 2);
+}

@@ -8,6 +8,7 @@
 use std::collections::{HashMap, VecDeque};
 
 use super::classify::Origin;
+use crate::event::Stamp;
 use crate::matching::{Hit, Occurrence};
 use crate::rules::{Rule, Threshold};
 
@@ -97,9 +98,9 @@ pub struct Finding {
     pub rule: u32,
     pub fingerprint: u64,
     pub count: u64,
-    /// (ordering key, ISO text) of the earliest and latest timestamps.
-    pub first_seen: Option<(i64, String)>,
-    pub last_seen: Option<(i64, String)>,
+    /// (ordering key, timestamp) of the earliest and latest occurrences.
+    pub first_seen: Option<(i64, Stamp)>,
+    pub last_seen: Option<(i64, Stamp)>,
     /// (file index, line) of the first occurrence in input order.
     pub first_at: (u32, u64),
     /// Evidence: (file index, occurrence), in input order.
@@ -131,14 +132,14 @@ impl Finding {
         }
     }
 
-    fn see(&mut self, stamp: Option<crate::event::Stamp>) {
+    fn see(&mut self, stamp: Option<Stamp>) {
         if let Some(st) = stamp {
             let k = st.key();
             if self.first_seen.as_ref().is_none_or(|(f, _)| k < *f) {
-                self.first_seen = Some((k, st.iso()));
+                self.first_seen = Some((k, st));
             }
             if self.last_seen.as_ref().is_none_or(|(l, _)| k > *l) {
-                self.last_seen = Some((k, st.iso()));
+                self.last_seen = Some((k, st));
             }
         }
     }

@@ -97,16 +97,56 @@ fn evidence_text(event: &[u8]) -> String {
     out
 }
 
+/// Literals per SIMD searcher: aho-corasick's Teddy takes up to 128 patterns but slows down
+/// well before that; more groups mean more passes. Measured in BENCHMARKS.md.
+pub const LITERAL_GROUP: usize = 48;
+
+/// One SIMD searcher over a group of literals.
+struct Group {
+    ac: AhoCorasick,
+    /// Per pattern: the rules to check when it is found — its own and those of the group's
+    /// literals that are its prefixes (found at the same place, so not reported on their own:
+    /// patterns are ordered longest first and the search is leftmost-first).
+    rules: Vec<Vec<u32>>,
+}
+
+/// One pass of all literal groups over one buffer: each group's next hit is remembered, so
+/// every group scans each byte at most once however often the caller asks.
+pub struct LiteralCursor<'m> {
+    groups: &'m [Group],
+    /// Per group: (searched from, first hit at or after it: start and pattern).
+    cache: Vec<(usize, Option<(usize, u32)>)>,
+}
+
+impl<'m> LiteralCursor<'m> {
+    /// The next literal hit in `hay[from..to]`: its offset and the rules it makes candidates.
+    /// Successive calls on one buffer must use the same `to` and non-decreasing `from`; every
+    /// position where some literal starts is returned once when stepping `from = hit + 1`.
+    #[inline]
+    pub fn next_hit(&mut self, hay: &[u8], from: usize, to: usize) -> Option<(usize, &'m [u32])> {
+        let mut best: Option<(usize, usize, u32)> = None;
+        for (gi, (g, c)) in self.groups.iter().zip(self.cache.iter_mut()).enumerate() {
+            let valid = c.0 <= from && c.1.is_none_or(|(h, _)| h >= from);
+            if !valid {
+                let found = g.ac.find(Input::new(hay).range(from..to));
+                *c = (from, found.map(|m| (m.start(), m.pattern().as_u32())));
+            }
+            if let Some((h, p)) = c.1
+                && best.is_none_or(|(b, _, _)| h < b)
+            {
+                best = Some((h, gi, p));
+            }
+        }
+        best.map(|(h, gi, p)| (h, self.groups[gi].rules[p as usize].as_slice()))
+    }
+}
+
 /// The compiled rule set.
 pub struct Matcher {
     pub rules: Vec<Rule>,
-    /// All distinct literals, leftmost-first: the one pass over each buffer.
-    scan: AhoCorasick,
-    /// The same literals for overlapping search inside one event (which rules are candidates).
-    overlap: AhoCorasick,
-    /// For each literal, the rules that list it.
-    literal_rules: Vec<Vec<u32>>,
-    literals: Vec<String>,
+    /// All distinct literals, in groups small enough for aho-corasick's SIMD (Teddy) searcher:
+    /// together, the one literal pass over each buffer.
+    groups: Vec<Group>,
 }
 
 /// What a rule's regex found in an event.
@@ -114,62 +154,49 @@ pub type Fields = Vec<(String, String)>;
 
 impl Matcher {
     pub fn new(rules: Vec<Rule>) -> Result<Matcher, String> {
-        let mut literals: Vec<String> = Vec::new();
-        let mut literal_rules: Vec<Vec<u32>> = Vec::new();
-        let mut index = std::collections::HashMap::new();
+        let mut literal_rules: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
         for (ri, r) in rules.iter().enumerate() {
             for l in &r.literals {
-                let li = *index.entry(l.clone()).or_insert_with(|| {
-                    literals.push(l.clone());
-                    literal_rules.push(Vec::new());
-                    literals.len() - 1
-                });
-                if !literal_rules[li].contains(&(ri as u32)) {
-                    literal_rules[li].push(ri as u32);
+                let v = literal_rules.entry(l.as_str()).or_default();
+                if !v.contains(&(ri as u32)) {
+                    v.push(ri as u32);
                 }
             }
         }
-        let scan = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .build(&literals)
-            .map_err(|e| format!("cannot compile the literal set: {e}"))?;
-        let overlap = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(&literals)
-            .map_err(|e| format!("cannot compile the literal set: {e}"))?;
-        Ok(Matcher {
-            rules,
-            scan,
-            overlap,
-            literal_rules,
-            literals,
-        })
+        // Sorted literals chunked: literals sharing a prefix land in one group.
+        let sorted: Vec<(&str, &Vec<u32>)> = literal_rules.iter().map(|(l, r)| (*l, r)).collect();
+        let mut groups = Vec::new();
+        for chunk in sorted.chunks(LITERAL_GROUP) {
+            let mut chunk = chunk.to_vec();
+            chunk.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
+            let ac = AhoCorasick::builder()
+                .match_kind(MatchKind::LeftmostFirst)
+                .build(chunk.iter().map(|(l, _)| l))
+                .map_err(|e| format!("cannot compile the literal set: {e}"))?;
+            let rules = chunk
+                .iter()
+                .map(|(l, _)| {
+                    let mut rs: Vec<u32> = chunk
+                        .iter()
+                        .filter(|(p, _)| l.starts_with(p))
+                        .flat_map(|(_, r)| r.iter().copied())
+                        .collect();
+                    rs.sort_unstable();
+                    rs.dedup();
+                    rs
+                })
+                .collect();
+            groups.push(Group { ac, rules });
+        }
+        Ok(Matcher { rules, groups })
     }
 
-    /// Offset of the next literal hit in `hay[from..to]`.
-    #[inline]
-    pub fn next_hit(&self, hay: &[u8], from: usize, to: usize) -> Option<usize> {
-        if self.literals.is_empty() {
-            return None;
+    /// A cursor for one pass over one buffer (see `LiteralCursor::next_hit`).
+    pub fn cursor(&self) -> LiteralCursor<'_> {
+        LiteralCursor {
+            groups: &self.groups,
+            cache: vec![(usize::MAX, None); self.groups.len()],
         }
-        self.scan
-            .find(Input::new(hay).range(from..to))
-            .map(|m| m.start())
-    }
-
-    /// The rules whose literals occur in `event`, in rule order, each with the offset of its
-    /// first literal hit.
-    pub fn candidates(&self, event: &[u8], out: &mut Vec<(u32, usize)>) {
-        out.clear();
-        for m in self.overlap.find_overlapping_iter(event) {
-            for &r in &self.literal_rules[m.pattern().as_usize()] {
-                match out.iter_mut().find(|(rr, _)| *rr == r) {
-                    Some((_, at)) => *at = (*at).min(m.start()),
-                    None => out.push((r, m.start())),
-                }
-            }
-        }
-        out.sort_unstable();
     }
 
     /// Runs rule `ri`'s level, `not_regex` and `regex` checks on an event; `Some(fields)` when

@@ -246,7 +246,7 @@ fn write_finding(
     let mut meta = format!("{}x", thousands(f.count));
     match (&f.first_seen, &f.last_seen) {
         (Some(a), Some(b)) if a.0 != b.0 => {
-            let (a, b) = (short_time(&a.1), short_time(&b.1));
+            let (a, b) = (short_time(&a.1.iso()), short_time(&b.1.iso()));
             // Same day: the end shows only its time.
             let b = if a.get(..10) == b.get(..10) {
                 b[11..].to_string()
@@ -255,7 +255,7 @@ fn write_finding(
             };
             meta.push_str(&format!(" | {a} -> {b}"));
         }
-        (Some(a), _) => meta.push_str(&format!(" | {}", short_time(&a.1))),
+        (Some(a), _) => meta.push_str(&format!(" | {}", short_time(&a.1.iso()))),
         _ => {}
     }
     writeln!(out, "  {DIM}{}{DIM:#}", wrap(&meta, WIDTH - 2, "  "))?;

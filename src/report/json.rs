@@ -81,8 +81,8 @@ struct FindingJson<'a> {
     host: Option<&'a str>,
     summary: String,
     count: u64,
-    first_seen: Option<&'a str>,
-    last_seen: Option<&'a str>,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
     fingerprint: String,
     fields: serde_json::Map<String, serde_json::Value>,
     threshold: Option<ThresholdJson<'a>>,
@@ -126,8 +126,8 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
                 host: f.origin.host.as_deref(),
                 summary: finding::summary(rule, &f.fields),
                 count: f.count,
-                first_seen: f.first_seen.as_ref().map(|x| x.1.as_str()),
-                last_seen: f.last_seen.as_ref().map(|x| x.1.as_str()),
+                first_seen: f.first_seen.as_ref().map(|x| x.1.iso()),
+                last_seen: f.last_seen.as_ref().map(|x| x.1.iso()),
                 fingerprint: hex(f.fingerprint),
                 fields: f
                     .fields

@@ -103,14 +103,27 @@ impl<'c, 'm> Scanner<'c, 'm> {
         };
         let mut pos = 0;
         let mut counted_to = 0;
-        while let Some(hit) = self.ctx.matcher.next_hit(buf, pos, hi) {
+        let mut cursor = self.ctx.matcher.cursor();
+        let mut next = cursor.next_hit(buf, pos, hi);
+        while let Some((hit, rules)) = next {
             let s = frame::event_start(self.layout, buf, pos, hit);
             let e = frame::event_end(self.layout, buf, s, hi);
             self.line += count_lines(&buf[counted_to..s]);
             counted_to = s;
             self.events += 1;
+            // Every literal hit inside the event makes its rules candidates.
+            self.cands.clear();
+            add_candidates(&mut self.cands, rules, hit - s);
+            next = cursor.next_hit(buf, hit + 1, hi);
+            while let Some((h, rules)) = next.filter(|(h, _)| *h < e) {
+                add_candidates(&mut self.cands, rules, h - s);
+                next = cursor.next_hit(buf, h + 1, hi);
+            }
             self.check_event(&buf[s..e], emit);
             pos = e.max(hit + 1);
+            if next.is_some_and(|(h, _)| h < pos) {
+                next = cursor.next_hit(buf, pos, hi);
+            }
         }
         self.line += count_lines(&buf[counted_to..hi]);
         if hi > 0 {
@@ -120,10 +133,10 @@ impl<'c, 'm> Scanner<'c, 'm> {
         hi
     }
 
-    /// Runs the candidate rules on one event and emits what fires.
+    /// Runs the candidate rules (`self.cands`) on one event and emits what fires.
     fn check_event(&mut self, event: &[u8], emit: &mut dyn FnMut(&Hit)) {
         let ctx = self.ctx;
-        ctx.matcher.candidates(event, &mut self.cands);
+        self.cands.sort_unstable();
         self.cands.retain(|(r, _)| ctx.allowed[*r as usize]);
         if self.cands.is_empty() {
             return;
@@ -174,6 +187,15 @@ impl<'c, 'm> Scanner<'c, 'm> {
     }
 }
 
+/// Adds `rules` hit at `at` (the first hit of each rule is kept).
+fn add_candidates(cands: &mut Vec<(u32, usize)>, rules: &[u32], at: usize) {
+    for &r in rules {
+        if !cands.iter().any(|(c, _)| *c == r) {
+            cands.push((r, at));
+        }
+    }
+}
+
 #[inline]
 fn count_lines(b: &[u8]) -> u64 {
     memchr::memchr_iter(b'\n', b).count() as u64
@@ -201,18 +223,21 @@ pub fn scan_reader_as(
         layout,
         ..StreamStats::default()
     };
-    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK_BYTES * 2);
+    // `buf[..len]` holds the carried tail and the new bytes; the rest is reused, never zeroed
+    // again.
+    let mut buf: Vec<u8> = vec![0; BLOCK_BYTES * 2];
+    let mut len = 0;
     let mut scanner: Option<Scanner> = layout.map(|l| Scanner::new(ctx, l, 1));
     let mut skipping = false; // inside an over-long line, dropping bytes up to its newline
     let mut eof = false;
     while !eof {
         // Fill: read up to one block of new bytes after the carried tail.
-        let start = buf.len();
-        let target = start + BLOCK_BYTES;
-        buf.resize(target, 0);
-        let mut filled = start;
-        while filled < target {
-            match reader.read(&mut buf[filled..target]) {
+        let target = len + BLOCK_BYTES;
+        if buf.len() < target + 1 {
+            buf.resize(target + 1, 0);
+        }
+        while len < target {
+            match reader.read(&mut buf[len..target]) {
                 Ok(0) => {
                     eof = true;
                     break;
@@ -221,16 +246,16 @@ pub fn scan_reader_as(
                     stats.bytes += n as u64;
                     let mut n = n;
                     if skipping {
-                        match memchr::memchr(b'\n', &buf[filled..filled + n]) {
+                        match memchr::memchr(b'\n', &buf[len..len + n]) {
                             Some(i) => {
-                                buf.copy_within(filled + i + 1..filled + n, filled);
+                                buf.copy_within(len + i + 1..len + n, len);
                                 n -= i + 1;
                                 skipping = false;
                             }
                             None => n = 0,
                         }
                     }
-                    filled += n;
+                    len += n;
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
@@ -240,32 +265,33 @@ pub fn scan_reader_as(
                 }
             }
         }
-        buf.truncate(filled);
         let sc = match &mut scanner {
             Some(s) => s,
             None => {
-                if buf.is_empty() && eof {
+                if len == 0 && eof {
                     break;
                 }
-                if looks_binary(&buf) {
+                if looks_binary(&buf[..len]) {
                     stats.binary = true;
                     return stats;
                 }
-                let l = layout::detect(&buf);
+                let l = layout::detect(&buf[..len]);
                 stats.layout = Some(l);
                 scanner.insert(Scanner::new(ctx, l, 1))
             }
         };
         // Cut a line that grew past the maximum: keep its start, drop the rest up to its end.
-        let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
-        if !eof && buf.len() - complete > MAX_LINE_BYTES {
-            buf.truncate(complete + MAX_LINE_BYTES);
-            buf.push(b'\n');
+        let complete = memchr::memrchr(b'\n', &buf[..len]).map_or(0, |i| i + 1);
+        if !eof && len - complete > MAX_LINE_BYTES {
+            len = complete + MAX_LINE_BYTES;
+            buf[len] = b'\n';
+            len += 1;
             stats.cut_lines += 1;
             skipping = true;
         }
-        let consumed = sc.scan(&buf, eof, emit);
-        buf.drain(..consumed);
+        let consumed = sc.scan(&buf[..len], eof, emit);
+        buf.copy_within(consumed..len, 0);
+        len -= consumed;
     }
     if let Some(s) = scanner {
         stats.lines = s.lines();
