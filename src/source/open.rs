@@ -30,6 +30,96 @@ impl<R> Counted<R> {
     }
 }
 
+/// Reads from `inner` on a thread of its own, a few blocks ahead of the consumer: gzip
+/// decompression and scanning then run on two cores at once. Memory: `DEPTH` blocks.
+pub struct Pipelined {
+    rx: std::sync::mpsc::Receiver<io::Result<Vec<u8>>>,
+    recycle: std::sync::mpsc::SyncSender<Vec<u8>>,
+    current: Vec<u8>,
+    at: usize,
+    done: bool,
+}
+
+const PIPE_BLOCK: usize = 1 << 20;
+const PIPE_DEPTH: usize = 3;
+
+impl Pipelined {
+    pub fn new<R: Read + Send + 'static>(mut inner: R) -> Self {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<io::Result<Vec<u8>>>(PIPE_DEPTH);
+        let (recycle, spare) = std::sync::mpsc::sync_channel::<Vec<u8>>(PIPE_DEPTH + 2);
+        std::thread::spawn(move || {
+            loop {
+                let mut block = spare
+                    .try_recv()
+                    .unwrap_or_else(|_| Vec::with_capacity(PIPE_BLOCK));
+                block.resize(PIPE_BLOCK, 0);
+                let mut n = 0;
+                let result = loop {
+                    match inner.read(&mut block[n..]) {
+                        Ok(0) => break Ok(()),
+                        Ok(k) => {
+                            n += k;
+                            if n == block.len() {
+                                break Ok(());
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => break Err(e),
+                    }
+                };
+                block.truncate(n);
+                let last = n == 0 || result.is_err();
+                if n > 0 && tx.send(Ok(block)).is_err() {
+                    return;
+                }
+                if let Err(e) = result {
+                    let _ = tx.send(Err(e));
+                    return;
+                }
+                if last {
+                    return;
+                }
+            }
+        });
+        Pipelined {
+            rx,
+            recycle,
+            current: Vec::new(),
+            at: 0,
+            done: false,
+        }
+    }
+}
+
+impl Read for Pipelined {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while self.at == self.current.len() {
+            if self.done {
+                return Ok(0);
+            }
+            match self.rx.recv() {
+                Ok(Ok(block)) => {
+                    let old = std::mem::replace(&mut self.current, block);
+                    let _ = self.recycle.try_send(old);
+                    self.at = 0;
+                }
+                Ok(Err(e)) => {
+                    self.done = true;
+                    return Err(e);
+                }
+                Err(_) => {
+                    self.done = true;
+                    return Ok(0);
+                }
+            }
+        }
+        let n = buf.len().min(self.current.len() - self.at);
+        buf[..n].copy_from_slice(&self.current[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
 pub struct Opened {
     pub reader: Box<dyn Read + Send>,
     pub compressed: bool,
