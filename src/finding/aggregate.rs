@@ -233,7 +233,6 @@ impl<'r> FileAggregator<'r> {
         f.count += 1;
         f.see(hit.stamp);
         let want_evidence = self.max_evidence == 0 || f.evidence.len() < self.max_evidence;
-        let mut occ = (want_evidence || self.admitted.is_some()).then(|| hit.occurrence());
         let (reached_before, just) = match &mut f.threshold {
             Some(t) => {
                 let before = t.reached;
@@ -242,13 +241,12 @@ impl<'r> FileAggregator<'r> {
             None => (true, false),
         };
         if want_evidence {
-            f.evidence
-                .push((self.file, occ.clone().expect("built above")));
+            f.evidence.push((self.file, hit.occurrence()));
         }
         let Some(admitted) = &mut self.admitted else {
             return;
         };
-        let occ = occ.take().expect("built above");
+        let occ = hit.occurrence();
         if reached_before {
             admitted.push(occ);
         } else {

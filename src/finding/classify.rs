@@ -46,6 +46,7 @@ const KOVERSE_SERVER: Service = svc("koverse-server", "app", App);
 const KOVERSE_WEBAPP: Service = svc("koverse-webapp", "app", App);
 const SPARK_DRIVER: Service = svc("spark-driver", "spark", App);
 const MR_AM: Service = svc("mapreduce", "yarn", Data);
+const SPARK_EXECUTOR: Service = svc("spark-executor", "spark", App);
 
 /// Strips rotation and compression suffixes: `x.log.3.gz` -> `x.log`, `x.log.2024-03-11` -> `x.log`.
 fn base_name(name: &str) -> &str {
@@ -217,6 +218,49 @@ fn looks_like_host(d: &str) -> bool {
         && !d.starts_with("container_")
 }
 
+/// Logger names and markers that say which service wrote a log, checked in this order.
+const CONTENT_MARKERS: &[(&str, &Service)] = &[
+    ("org.apache.hadoop.hdfs.server.namenode", &NAMENODE),
+    ("org.apache.hadoop.hdfs.server.datanode", &DATANODE),
+    (
+        "org.apache.hadoop.yarn.server.resourcemanager",
+        &RESOURCEMANAGER,
+    ),
+    ("org.apache.hadoop.yarn.server.nodemanager", &NODEMANAGER),
+    ("org.apache.hadoop.mapreduce.v2.app", &MR_AM),
+    ("[tserver.TabletServer]", &TSERVER),
+    ("[master.Master]", &MASTER),
+    ("[manager.Manager]", &MASTER),
+    ("[gc.SimpleGarbageCollector]", &ACC_GC),
+    ("[monitor.Monitor]", &ACC_MONITOR),
+    ("(kafka.server.", &KAFKA),
+    ("[myid:", &ZOOKEEPER),
+    ("QuorumPeer", &ZOOKEEPER),
+    ("executor.CoarseGrainedExecutorBackend", &SPARK_EXECUTOR),
+    ("CoarseGrainedExecutorBackend:", &SPARK_EXECUTOR),
+    ("SparkContext: ", &SPARK_DRIVER),
+    ("scheduler.DAGScheduler", &SPARK_DRIVER),
+    ("com.koverse", &KOVERSE_SERVER),
+    ("LOG:  database system", &POSTGRESQL),
+];
+
+/// Fills in the service of a file whose path did not name it, from the logger names in its
+/// first block (a Hadoop daemon log renamed `current.log` still says
+/// `org.apache.hadoop.hdfs.server.datanode`).
+pub fn refine_by_content(origin: &mut Origin, head: &[u8]) {
+    if origin.service.is_some() {
+        return;
+    }
+    if let Some((_, s)) = CONTENT_MARKERS
+        .iter()
+        .find(|(m, _)| memchr::memmem::find(head, m.as_bytes()).is_some())
+    {
+        origin.service = Some(s.name);
+        origin.component = Some(s.component);
+        origin.layer = Some(s.layer);
+    }
+}
+
 /// Classifies a log file by its path.
 pub fn classify(path: &str) -> Origin {
     let parts: Vec<&str> = path
@@ -251,6 +295,25 @@ mod tests {
     fn c(p: &str) -> (Option<&'static str>, Option<String>) {
         let o = classify(p);
         (o.service, o.host)
+    }
+
+    #[test]
+    fn content_names_the_service_when_the_path_does_not() {
+        let mut o = classify("incident/dn7/current.log");
+        refine_by_content(&mut o, b"2022-12-02 15:22:04,287 INFO org.apache.hadoop.hdfs.server.datanode.DataNode: STARTUP_MSG");
+        assert_eq!(
+            (o.service, o.host.as_deref()),
+            (Some("datanode"), Some("dn7"))
+        );
+        let mut o = classify("x/console.txt");
+        refine_by_content(
+            &mut o,
+            b"Spark_2k 17/06/09 20:10:40 INFO executor.CoarseGrainedExecutorBackend: Registered",
+        );
+        assert_eq!(o.service, Some("spark-executor"));
+        let mut o = classify("x/hadoop-hdfs-namenode-nn1.log");
+        refine_by_content(&mut o, b"[tserver.TabletServer]");
+        assert_eq!(o.service, Some("namenode"), "the path wins");
     }
 
     #[test]

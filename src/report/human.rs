@@ -203,6 +203,13 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
         }
         writeln!(out)?;
     }
+    if !s.warnings.is_empty() {
+        writeln!(out, "{BOLD}Changed while read{BOLD:#}")?;
+        for p in &s.warnings {
+            writeln!(out, "  {}: {}", p.path, p.message)?;
+        }
+        writeln!(out)?;
+    }
     if s.cut_lines > 0 {
         writeln!(
             out,

@@ -17,6 +17,7 @@ struct Doc<'a> {
     findings: Vec<FindingJson<'a>>,
     sources: Vec<Source<'a>>,
     skipped: Vec<PathMessage<'a>>,
+    warnings: Vec<PathMessage<'a>>,
     errors: Vec<PathMessage<'a>>,
 }
 
@@ -211,6 +212,14 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
             .collect(),
         skipped: s
             .skipped
+            .iter()
+            .map(|p| PathMessage {
+                path: &p.path,
+                message: &p.message,
+            })
+            .collect(),
+        warnings: s
+            .warnings
             .iter()
             .map(|p| PathMessage {
                 path: &p.path,

@@ -42,6 +42,8 @@ pub struct Summary {
     pub duration_ms: u128,
     pub rules: usize,
     pub skipped: Vec<Problem>,
+    /// Read, but changed meanwhile.
+    pub warnings: Vec<Problem>,
     pub errors: Vec<Problem>,
     /// Reported findings, sorted.
     pub findings: Vec<Finding>,
@@ -78,6 +80,7 @@ impl Collector {
                 duration_ms: 0,
                 rules,
                 skipped: walk_skipped,
+                warnings: Vec::new(),
                 errors: walk_errors,
                 findings: Vec::new(),
                 triage: Vec::new(),
@@ -96,6 +99,12 @@ impl Collector {
             s.errors.push(Problem {
                 path: r.path.clone(),
                 message: e.clone(),
+            });
+        }
+        if let Some(w) = &r.warning {
+            s.warnings.push(Problem {
+                path: r.path.clone(),
+                message: w.clone(),
             });
         }
         if let Some(k) = &r.skipped {

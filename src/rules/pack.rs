@@ -331,6 +331,7 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
                 line: ex_line,
             });
         }
+        let Some(layer) = layer else { continue };
         if errors.len() > n_errors {
             continue;
         }
@@ -339,7 +340,7 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             title: def.title,
             severity: def.severity,
             component,
-            layer: layer.expect("checked above"),
+            layer,
             literals: def.literals,
             regex,
             not_regex,

@@ -46,6 +46,8 @@ pub struct FileReport {
     pub occurrences: Vec<Occurrence>,
     /// Could not be read, or read only in part.
     pub error: Option<String>,
+    /// Read, but the file changed meanwhile (shrank, replaced, removed).
+    pub warning: Option<String>,
     /// Left out on purpose (binary).
     pub skipped: Option<String>,
 }
@@ -57,12 +59,62 @@ impl FileReport {
 }
 
 /// Scans one input completely.
+/// Scans one input completely, and notes when the file shrank, was replaced or removed while it
+/// was read (what was read is still reported).
 pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options) -> FileReport {
+    let before = match input {
+        Input::File(p) => std::fs::metadata(p).ok().filter(|m| m.is_file()),
+        Input::Stdin => None,
+    };
+    let mut report = scan_contents(index, input, matcher, opts);
+    if let (Input::File(p), Some(before)) = (input, &before) {
+        report.warning = changed_while_read(p, before);
+    }
+    report
+}
+
+fn changed_while_read(path: &std::path::Path, before: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    match std::fs::metadata(path) {
+        Err(_) => {
+            Some("the file was removed while it was read; what was read is reported".to_string())
+        }
+        Ok(after) if after.ino() != before.ino() || after.dev() != before.dev() => Some(
+            "the file was replaced (rotated) while it was read; the original was read to its end"
+                .to_string(),
+        ),
+        Ok(after) if after.len() < before.len() => Some(format!(
+            "the file shrank while it was read (from {} to {} bytes); what was read is reported",
+            before.len(),
+            after.len()
+        )),
+        _ => None,
+    }
+}
+
+/// Who wrote a file whose name says nothing: read its first block and look at its loggers.
+fn origin_of(input: &Input, path: &str) -> Origin {
+    let mut origin = classify(path);
+    if origin.service.is_none()
+        && let Input::File(_) = input
+        && let Ok(mut opened) = open(input, None)
+    {
+        let mut head = Vec::with_capacity(block::BINARY_PROBE_BYTES);
+        let _ = std::io::Read::read_to_end(
+            &mut std::io::Read::take(&mut opened.reader, block::BINARY_PROBE_BYTES as u64),
+            &mut head,
+        );
+        crate::finding::classify::refine_by_content(&mut origin, &head);
+    }
+    origin
+}
+
+fn scan_contents(index: usize, input: &Input, matcher: &Matcher, opts: &Options) -> FileReport {
     let path = input.display();
     let origin = if *input == Input::Stdin {
         Origin::default()
     } else {
-        classify(&path)
+        origin_of(input, &path)
     };
     let mut report = FileReport {
         index,
@@ -73,6 +125,7 @@ pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options
         findings: Vec::new(),
         occurrences: Vec::new(),
         error: None,
+        warning: None,
         skipped: None,
     };
     if let Input::File(p) = input
@@ -271,4 +324,44 @@ pub fn scan_all(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed_while_read;
+
+    #[test]
+    fn notes_files_that_shrank_were_replaced_or_removed_while_read() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("a.log");
+        std::fs::write(&p, vec![b'x'; 4096]).unwrap();
+        let before = std::fs::metadata(&p).unwrap();
+        assert_eq!(changed_while_read(&p, &before), None);
+        std::fs::write(&p, vec![b'x'; 8192]).unwrap();
+        assert_eq!(
+            changed_while_read(&p, &before),
+            None,
+            "growth is normal for a live log"
+        );
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&p)
+            .unwrap()
+            .set_len(10)
+            .unwrap();
+        assert!(
+            changed_while_read(&p, &before)
+                .unwrap()
+                .contains("shrank while it was read (from 4096 to 10 bytes)")
+        );
+        std::fs::rename(&p, d.path().join("a.log.1")).unwrap();
+        std::fs::write(&p, b"new").unwrap();
+        assert!(
+            changed_while_read(&p, &before)
+                .unwrap()
+                .contains("replaced (rotated)")
+        );
+        std::fs::remove_file(&p).unwrap();
+        assert!(changed_while_read(&p, &before).unwrap().contains("removed"));
+    }
 }

@@ -87,7 +87,7 @@ pub fn plan(
         if b >= size {
             break;
         }
-        if b > *starts.last().expect("non-empty") {
+        if starts.last().is_some_and(|&last| b > last) {
             starts.push(b);
         }
         cut = b.max(cut) + range_bytes;
