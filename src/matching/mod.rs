@@ -171,6 +171,7 @@ impl Matcher {
             chunk.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
+                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
                 .build(chunk.iter().map(|(l, _)| l))
                 .map_err(|e| format!("cannot compile the literal set: {e}"))?;
             let rules = chunk

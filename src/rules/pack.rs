@@ -105,12 +105,17 @@ struct ExampleDef {
     path: Option<String>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&c| c == b'\n')
-        .count()
-        + 1
+/// 1-based line numbers of byte offsets in one pack's text.
+struct Lines(Vec<usize>);
+
+impl Lines {
+    fn new(text: &str) -> Lines {
+        Lines(memchr::memchr_iter(b'\n', text.as_bytes()).collect())
+    }
+
+    fn of(&self, offset: usize) -> usize {
+        self.0.partition_point(|&nl| nl < offset) + 1
+    }
 }
 
 /// The id of the `[[rule]]` table enclosing `offset`, read from the text (for syntax errors).
@@ -168,16 +173,17 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
         let rule = rule_id_near(text, offset);
         vec![PackError::new(
             label,
-            line_of(text, offset),
+            Lines::new(text).of(offset),
             rule.as_deref(),
             e.message().trim().to_string(),
         )]
     })?;
     let defaults = file.pack;
+    let lines = Lines::new(text);
     let mut rules = Vec::new();
     let mut errors = Vec::new();
     for spanned in file.rule {
-        let line = line_of(text, spanned.span().start);
+        let line = lines.of(spanned.span().start);
         let def = spanned.into_inner();
         let id = def.id.clone();
         let err = |m: String| PackError::new(label, line, Some(&id), m);
@@ -309,7 +315,7 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
         };
         let mut examples = Vec::new();
         for ex in def.examples {
-            let ex_line = line_of(text, ex.span().start);
+            let ex_line = lines.of(ex.span().start);
             let ex = ex.into_inner();
             let expect_match = match ex.expect.as_str() {
                 "match" => true,

@@ -219,13 +219,34 @@ pub fn scan_reader_as(
     layout: Option<Layout>,
     emit: &mut dyn FnMut(&Hit),
 ) -> StreamStats {
+    // `buf[..len]` holds the carried tail and the new bytes; the buffer is reused across the
+    // streams a thread scans, never zeroed again.
+    let mut buf = READ_BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
+    if buf.len() < BLOCK_BYTES * 2 {
+        buf.resize(BLOCK_BYTES * 2, 0);
+    }
+    let stats = fill_and_scan(reader, ctx, layout, emit, &mut buf);
+    // Keep one ordinary-sized buffer per thread; an over-grown one (a long event) is freed.
+    buf.truncate(BLOCK_BYTES * 2);
+    READ_BUFFER.with(|b| *b.borrow_mut() = buf);
+    stats
+}
+
+thread_local! {
+    static READ_BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn fill_and_scan(
+    reader: &mut dyn Read,
+    ctx: &StreamContext,
+    layout: Option<Layout>,
+    emit: &mut dyn FnMut(&Hit),
+    buf: &mut Vec<u8>,
+) -> StreamStats {
     let mut stats = StreamStats {
         layout,
         ..StreamStats::default()
     };
-    // `buf[..len]` holds the carried tail and the new bytes; the rest is reused, never zeroed
-    // again.
-    let mut buf: Vec<u8> = vec![0; BLOCK_BYTES * 2];
     let mut len = 0;
     let mut scanner: Option<Scanner> = layout.map(|l| Scanner::new(ctx, l, 1));
     let mut skipping = false; // inside an over-long line, dropping bytes up to its newline
