@@ -46,6 +46,26 @@ pub struct StreamContext<'a> {
     pub until: Option<i64>,
 }
 
+impl<'a> StreamContext<'a> {
+    /// The context for a stream read from `path` (the rules whose `files` globs match it).
+    pub fn new(
+        matcher: &'a Matcher,
+        path: &str,
+        origin: &'a Origin,
+        since: Option<i64>,
+        until: Option<i64>,
+    ) -> Self {
+        let allowed = matcher.rules.iter().map(|r| r.applies_to(path)).collect();
+        StreamContext {
+            matcher,
+            allowed,
+            origin,
+            since,
+            until,
+        }
+    }
+}
+
 /// Is this the start of a binary file?
 pub fn looks_binary(head: &[u8]) -> bool {
     memchr::memchr(0, &head[..head.len().min(BINARY_PROBE_BYTES)]).is_some()

@@ -92,29 +92,12 @@ fn changed_while_read(path: &std::path::Path, before: &std::fs::Metadata) -> Opt
     }
 }
 
-/// Who wrote a file whose name says nothing: read its first block and look at its loggers.
-fn origin_of(input: &Input, path: &str) -> Origin {
-    let mut origin = classify(path);
-    if origin.service.is_none()
-        && let Input::File(_) = input
-        && let Ok(mut opened) = open(input, None)
-    {
-        let mut head = Vec::with_capacity(block::BINARY_PROBE_BYTES);
-        let _ = std::io::Read::read_to_end(
-            &mut std::io::Read::take(&mut opened.reader, block::BINARY_PROBE_BYTES as u64),
-            &mut head,
-        );
-        crate::finding::classify::refine_by_content(&mut origin, &head);
-    }
-    origin
-}
-
 fn scan_contents(index: usize, input: &Input, matcher: &Matcher, opts: &Options) -> FileReport {
     let path = input.display();
     let origin = if *input == Input::Stdin {
         Origin::default()
     } else {
-        origin_of(input, &path)
+        classify(&path)
     };
     let mut report = FileReport {
         index,
@@ -139,7 +122,7 @@ fn scan_contents(index: usize, input: &Input, matcher: &Matcher, opts: &Options)
     {
         return report;
     }
-    let mut opened = match open(input, opts.progress.clone()) {
+    let opened = match open(input, opts.progress.clone()) {
         Ok(o) => o,
         Err(e) => {
             report.error = Some(format!("cannot open: {e}"));
@@ -147,17 +130,25 @@ fn scan_contents(index: usize, input: &Input, matcher: &Matcher, opts: &Options)
         }
     };
     report.compressed = opened.compressed;
-    let ctx = block::StreamContext {
+    // A file whose name says nothing: who wrote it, from the loggers in its first block.
+    let mut reader: Box<dyn std::io::Read + Send> = opened.reader;
+    let mut head_error = None;
+    if report.origin.service.is_none() && *input != Input::Stdin {
+        let mut head = Vec::with_capacity(block::BINARY_PROBE_BYTES);
+        let limited = &mut std::io::Read::take(&mut reader, block::BINARY_PROBE_BYTES as u64);
+        if let Err(e) = std::io::Read::read_to_end(limited, &mut head) {
+            head_error = Some(format!("read error after {} bytes: {e}", head.len()));
+        }
+        crate::finding::classify::refine_by_content(&mut report.origin, &head);
+        reader = Box::new(std::io::Read::chain(std::io::Cursor::new(head), reader));
+    }
+    let ctx = block::StreamContext::new(
         matcher,
-        allowed: matcher
-            .rules
-            .iter()
-            .map(|r| r.applies_to(&report.path))
-            .collect(),
-        origin: &report.origin,
-        since: opts.since,
-        until: opts.until,
-    };
+        &report.path,
+        &report.origin,
+        opts.since,
+        opts.until,
+    );
     let mut agg = FileAggregator::new(
         &matcher.rules,
         index as u32,
@@ -165,7 +156,10 @@ fn scan_contents(index: usize, input: &Input, matcher: &Matcher, opts: &Options)
         opts.max_evidence,
         opts.keep_occurrences,
     );
-    let stats = block::scan_reader(&mut opened.reader, &ctx, &mut |o| agg.push(o));
+    let mut stats = block::scan_reader(&mut reader, &ctx, &mut |o| agg.push(o));
+    if stats.error.is_none() {
+        stats.error = head_error;
+    }
     if stats.binary {
         report.skipped = Some("binary file (NUL byte in the first block): skipped".to_string());
     }
@@ -214,21 +208,18 @@ fn scan_split(
         return true;
     }
     let layout = crate::event::layout::detect(&head);
+    crate::finding::classify::refine_by_content(&mut report.origin, &head);
     let ranges = match split::plan(&file, size, layout, opts.split_bytes) {
         Ok(r) => r,
         Err(_) => return false,
     };
-    let ctx = block::StreamContext {
+    let ctx = block::StreamContext::new(
         matcher,
-        allowed: matcher
-            .rules
-            .iter()
-            .map(|r| r.applies_to(&report.path))
-            .collect(),
-        origin: &report.origin,
-        since: opts.since,
-        until: opts.until,
-    };
+        &report.path,
+        &report.origin,
+        opts.since,
+        opts.until,
+    );
     let parts: Vec<(StreamStats, Vec<Finding>)> = ranges
         .par_iter()
         .with_max_len(1)
