@@ -6,11 +6,32 @@
 //! together in input order and the result does not depend on how the work was split.
 
 use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 
 use super::classify::Origin;
 use crate::event::Stamp;
 use crate::matching::{Hit, Occurrence};
 use crate::rules::{Rule, Threshold};
+
+/// Fingerprints are already well-mixed 64-bit hashes: use them as they are.
+#[derive(Default)]
+pub struct FingerprintHasher(u64);
+
+impl Hasher for FingerprintHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type ByFingerprint<V> = HashMap<u64, V, BuildHasherDefault<FingerprintHasher>>;
 
 /// How many distinct files a finding lists (the count of all of them is kept).
 pub const MAX_FILES_LISTED: usize = 20;
@@ -126,7 +147,7 @@ impl Finding {
             evidence: Vec::new(),
             files: vec![file],
             files_total: 1,
-            fields: hit.fields.clone(),
+            fields: hit.fields().clone(),
             origin: origin.clone(),
             threshold,
         }
@@ -190,11 +211,11 @@ pub struct FileAggregator<'r> {
     max_evidence: usize,
     /// Findings in order of first occurrence.
     pub findings: Vec<Finding>,
-    index: HashMap<u64, usize>,
+    index: ByFingerprint<usize>,
     /// Occurrences to stream (NDJSON), when asked for: a threshold rule's occurrences from the
     /// moment its threshold is reached (the ones that reached it included).
     pub admitted: Option<Vec<Occurrence>>,
-    held: HashMap<u64, VecDeque<Occurrence>>,
+    held: ByFingerprint<VecDeque<Occurrence>>,
 }
 
 impl<'r> FileAggregator<'r> {
@@ -211,9 +232,9 @@ impl<'r> FileAggregator<'r> {
             origin,
             max_evidence,
             findings: Vec::new(),
-            index: HashMap::new(),
+            index: ByFingerprint::default(),
             admitted: stream.then(Vec::new),
-            held: HashMap::new(),
+            held: ByFingerprint::default(),
         }
     }
 
@@ -301,7 +322,7 @@ pub fn merge_parts(parts: Vec<(u64, Vec<Finding>)>, max_evidence: usize) -> Vec<
 #[derive(Default)]
 pub struct Aggregate {
     pub findings: Vec<Finding>,
-    index: HashMap<u64, usize>,
+    index: ByFingerprint<usize>,
 }
 
 impl Aggregate {

@@ -35,12 +35,14 @@ pub struct Hit<'a> {
     pub line: u64,
     pub stamp: Option<Stamp>,
     pub level: Option<Level>,
-    pub fields: Fields,
     pub fingerprint: u64,
     /// The whole event (header and continuation lines, as read).
     pub event: &'a [u8],
     /// Offset in `event` of the rule's first literal hit.
     pub hit_at: usize,
+    /// The rule's regex, for its named groups (captured only when someone asks).
+    pub regex: Option<&'a regex::bytes::Regex>,
+    pub fields: std::cell::OnceCell<Fields>,
 }
 
 /// Evidence text kept per event.
@@ -48,6 +50,15 @@ const MAX_EVIDENCE_BYTES: usize = 8 * 1024;
 const MAX_EVIDENCE_LINES: usize = 60;
 
 impl Hit<'_> {
+    /// The regex's named groups in this event.
+    pub fn fields(&self) -> &Fields {
+        self.fields.get_or_init(|| {
+            self.regex
+                .map(|re| captures(re, self.event))
+                .unwrap_or_default()
+        })
+    }
+
     /// The owned form, with the event's text as evidence (lines without `\r`, capped).
     pub fn occurrence(&self) -> Occurrence {
         use crate::event::frame::{line_at, line_start};
@@ -66,7 +77,7 @@ impl Hit<'_> {
             level: self.level,
             text: evidence_text(self.event),
             hit_line,
-            fields: self.fields.clone(),
+            fields: self.fields().clone(),
             fingerprint: self.fingerprint,
         }
     }
@@ -200,9 +211,10 @@ impl Matcher {
         }
     }
 
-    /// Runs rule `ri`'s level, `not_regex` and `regex` checks on an event; `Some(fields)` when
-    /// the rule fires.
-    pub fn confirm(&self, ri: u32, event: &[u8], level: Option<Level>) -> Option<Fields> {
+    /// Runs rule `ri`'s level, `not_regex` and `regex` checks on an event. When the rule groups
+    /// findings by captured fields, they are captured here (the fingerprint needs them);
+    /// otherwise a cheaper match test confirms and the fields are captured later if asked for.
+    pub fn confirm(&self, ri: u32, event: &[u8], level: Option<Level>) -> Option<Option<Fields>> {
         let rule = &self.rules[ri as usize];
         if let (Some(levels), Some(level)) = (&rule.levels, level)
             && !levels.contains(&level)
@@ -213,24 +225,25 @@ impl Matcher {
             return None;
         }
         match &rule.regex {
-            None => Some(Vec::new()),
-            Some(re) if re.captures_len() == 1 || re.capture_names().flatten().next().is_none() => {
-                re.is_match(event).then(Vec::new)
-            }
-            Some(re) => {
-                let caps = re.captures(event)?;
-                Some(
-                    re.capture_names()
-                        .flatten()
-                        .filter_map(|n| {
-                            caps.name(n).map(|m| {
-                                let v = String::from_utf8_lossy(m.as_bytes());
-                                (n.to_string(), v.trim_end_matches('\r').to_string())
-                            })
-                        })
-                        .collect(),
-                )
-            }
+            None => Some(Some(Vec::new())),
+            Some(re) if rule.group_by.is_empty() => re.is_match(event).then_some(None),
+            Some(re) => re.is_match(event).then(|| Some(captures(re, event))),
         }
     }
+}
+
+/// The named groups of `re`'s first match in `event` (lossy text, no trailing `\r`).
+fn captures(re: &regex::bytes::Regex, event: &[u8]) -> Fields {
+    let Some(caps) = re.captures(event) else {
+        return Vec::new();
+    };
+    re.capture_names()
+        .flatten()
+        .filter_map(|n| {
+            caps.name(n).map(|m| {
+                let v = String::from_utf8_lossy(m.as_bytes());
+                (n.to_string(), v.trim_end_matches('\r').to_string())
+            })
+        })
+        .collect()
 }

@@ -82,6 +82,8 @@ pub struct Scanner<'c, 'm> {
     ended_with_newline: bool,
     pub events: u64,
     cands: Vec<(u32, usize)>,
+    /// Per rule without grouped fields: its fingerprint in this stream, once computed.
+    fingerprints: Vec<Option<u64>>,
 }
 
 impl<'c, 'm> Scanner<'c, 'm> {
@@ -95,6 +97,7 @@ impl<'c, 'm> Scanner<'c, 'm> {
             ended_with_newline: true,
             events: 0,
             cands: Vec::new(),
+            fingerprints: vec![None; ctx.matcher.rules.len()],
         }
     }
 
@@ -173,36 +176,57 @@ impl<'c, 'm> Scanner<'c, 'm> {
                 continue;
             };
             let rule = &ctx.matcher.rules[ri as usize];
-            let grouped: Vec<(&str, &str)> = rule
-                .group_by
-                .iter()
-                .map(|g| {
-                    (
-                        g.as_str(),
-                        fields
-                            .iter()
-                            .find(|(k, _)| k == g)
-                            .map_or("", |(_, v)| v.as_str()),
+            let fingerprint = match &fields {
+                // No grouped fields: one fingerprint per rule in this stream.
+                _ if rule.group_by.is_empty() => *self.fingerprints[ri as usize]
+                    .get_or_insert_with(|| {
+                        fingerprint(
+                            &rule.id,
+                            &[],
+                            ctx.origin.service,
+                            ctx.origin.host.as_deref(),
+                        )
+                    }),
+                Some(fields) => {
+                    let grouped: Vec<(&str, &str)> = rule
+                        .group_by
+                        .iter()
+                        .map(|g| {
+                            (
+                                g.as_str(),
+                                fields
+                                    .iter()
+                                    .find(|(k, _)| k == g)
+                                    .map_or("", |(_, v)| v.as_str()),
+                            )
+                        })
+                        .collect();
+                    fingerprint(
+                        &rule.id,
+                        &grouped,
+                        ctx.origin.service,
+                        ctx.origin.host.as_deref(),
                     )
-                })
-                .collect();
-            let fingerprint = fingerprint(
-                &rule.id,
-                &grouped,
-                ctx.origin.service,
-                ctx.origin.host.as_deref(),
-            );
-            let line = self.line;
-            emit(&Hit {
+                }
+                None => fingerprint(
+                    &rule.id,
+                    &[],
+                    ctx.origin.service,
+                    ctx.origin.host.as_deref(),
+                ),
+            };
+            let hit = Hit {
                 rule: ri,
-                line,
+                line: self.line,
                 stamp,
                 level,
-                fields,
                 fingerprint,
                 event,
                 hit_at: at,
-            });
+                regex: rule.regex.as_ref(),
+                fields: fields.map(std::cell::OnceCell::from).unwrap_or_default(),
+            };
+            emit(&hit);
         }
     }
 }
