@@ -108,9 +108,13 @@ fn evidence_text(event: &[u8]) -> String {
     out
 }
 
-/// Literals per SIMD searcher: aho-corasick's Teddy takes up to 128 patterns but slows down
-/// well before that; more groups mean more passes. Measured in BENCHMARKS.md.
-pub const LITERAL_GROUP: usize = 48;
+/// Most literals per SIMD searcher: past 64, aho-corasick stops using its Teddy searcher (4x
+/// slower on the corpus, measured in BENCHMARKS.md). Groups are balanced below this size.
+pub const LITERAL_GROUP_MAX: usize = 64;
+
+/// Up to this many Teddy groups (passes) are faster than one DFA pass over all literals; past
+/// it (large user packs), one DFA is used, whose speed does not depend on the literal count.
+pub const MAX_TEDDY_GROUPS: usize = 6;
 
 /// One SIMD searcher over a group of literals.
 struct Group {
@@ -177,12 +181,22 @@ impl Matcher {
         // Sorted literals chunked: literals sharing a prefix land in one group.
         let sorted: Vec<(&str, &Vec<u32>)> = literal_rules.iter().map(|(l, r)| (*l, r)).collect();
         let mut groups = Vec::new();
-        for chunk in sorted.chunks(LITERAL_GROUP) {
+        let n_groups = sorted.len().div_ceil(LITERAL_GROUP_MAX).max(1);
+        let (group_size, kind) = if n_groups <= MAX_TEDDY_GROUPS {
+            // Teddy does the searching; the NFA behind it is cheaper to build than a DFA.
+            (
+                sorted.len().div_ceil(n_groups).max(1),
+                aho_corasick::AhoCorasickKind::ContiguousNFA,
+            )
+        } else {
+            (sorted.len(), aho_corasick::AhoCorasickKind::DFA)
+        };
+        for chunk in sorted.chunks(group_size) {
             let mut chunk = chunk.to_vec();
             chunk.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
-                .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
+                .kind(Some(kind))
                 .build(chunk.iter().map(|(l, _)| l))
                 .map_err(|e| format!("cannot compile the literal set: {e}"))?;
             let rules = chunk
