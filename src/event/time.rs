@@ -158,7 +158,9 @@ fn zone(b: &[u8], at: usize) -> (Option<Zone>, usize) {
                 } else {
                     digits(b, at + 3, 2)
                 }
-            }) {
+            }) && h <= 23
+                && m <= 59
+            {
                 let len = if b.get(at + 3) == Some(&b':') { 6 } else { 5 };
                 let mins = h * 60 + m;
                 return (
