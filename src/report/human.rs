@@ -173,21 +173,28 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
             out,
             "{BOLD}START HERE{BOLD:#} {DIM}(Run Book: lower layers must be healthy before fixing higher ones){DIM:#}"
         )?;
+        let mut layer = None;
         for (i, g) in s.triage.iter().enumerate() {
+            if layer != Some(g.layer) {
+                writeln!(out, "  {}", g.layer.as_str())?;
+                layer = Some(g.layer);
+            }
             let st = sev_style(g.severity);
-            let where_ = match &g.host {
-                Some(h) => format!("{} on {h}", g.component),
-                None => g.component.clone(),
+            let where_ = match (&g.host, g.seen_by) {
+                (Some(h), Some(by)) => format!("{}, seen by {by} on {h}", g.component),
+                (Some(h), None) => format!("{} on {h}", g.component),
+                (None, Some(by)) => format!("{}, seen by {by}", g.component),
+                (None, None) => g.component.clone(),
             };
             let k = g.findings.len();
+            let text = format!("{where_} ({k} finding{})", if k == 1 { "" } else { "s" });
+            let prefix = format!("   {:>2}. ", i + 1);
+            let indent = " ".repeat(prefix.len() + 9);
+            let sev = g.severity.as_str().to_uppercase();
             writeln!(
                 out,
-                "  {}. {:<21} {:<28} {st}{:<8}{st:#} {k} finding{}",
-                i + 1,
-                g.layer.as_str(),
-                clip(&where_, 28),
-                g.severity.as_str().to_uppercase(),
-                if k == 1 { "" } else { "s" }
+                "{prefix}{st}{sev:<8}{st:#} {}",
+                wrap(&text, WIDTH - indent.len(), &indent)
             )?;
         }
         writeln!(out)?;

@@ -45,6 +45,7 @@ struct Triage<'a> {
     layer: &'static str,
     component: String,
     host: Option<&'a str>,
+    seen_by: Option<&'static str>,
     severity: &'static str,
     findings: Vec<String>,
 }
@@ -188,6 +189,7 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
                 layer: g.layer.as_str(),
                 component: g.component.clone(),
                 host: g.host.as_deref(),
+                seen_by: g.seen_by,
                 severity: g.severity.as_str(),
                 findings: g
                     .findings
