@@ -68,10 +68,10 @@ if [ ! -f "$work/one-line-512m.log" ]; then
   head -c $((512 << 20)) /dev/zero | tr '\0' 'x' >"$work/one-line-512m.log"
 fi
 
-median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(" ".join(f"{x[\"median\"]:.3f}" for x in r))' "$1"; }
+median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(" ".join("%.3f" % x["median"] for x in r))' "$1"; }
 bench() { # name, commands...
   local name=$1; shift
-  hyperfine -N -i -w 1 -r "$runs" --export-json "$work/$name.json" "$@" >"$work/$name.txt" 2>&1
+  hyperfine -N -i --output=pipe -w 1 -r "$runs" --export-json "$work/$name.json" "$@" >"$work/$name.txt" 2>&1
   median "$work/$name.json"
 }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
