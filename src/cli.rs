@@ -34,6 +34,9 @@ pub enum Command {
         #[command(flatten)]
         packs: PackArgs,
     },
+    /// Follow logs as they grow (through rotation and truncation) and report each known
+    /// failure as it happens.
+    Tail(TailArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -106,6 +109,52 @@ pub struct ScanArgs {
     /// No progress output on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct TailArgs {
+    /// Files and folders to follow (folders recursively: files that appear in them later are
+    /// followed from their first line).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Only files matching GLOB inside folders; !GLOB excludes (repeatable, like rg).
+    #[arg(short = 'g', long = "glob", value_name = "GLOB")]
+    pub globs: Vec<String>,
+    /// Read the files that exist at start from their first line (default: from their end).
+    #[arg(long)]
+    pub from_start: bool,
+    /// Output: human (one block per finding) or ndjson (the `scan --format ndjson` object).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: TailFormat,
+    /// Repeats of a shown fingerprint within this time are counted, not shown (0: show all).
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::follow::parse_span)]
+    pub cooldown: std::time::Duration,
+    /// An event at the end of a file is complete after this long with nothing new in it.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = crate::follow::parse_span)]
+    pub flush_after: std::time::Duration,
+    /// Check the files every INTERVAL instead of waiting for file-system events (NFS).
+    #[arg(long, value_name = "INTERVAL", value_parser = crate::follow::parse_span)]
+    pub poll: Option<std::time::Duration>,
+    /// Checkpoint file: where each file was read to; a restart resumes there.
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    #[command(flatten)]
+    pub packs: PackArgs,
+    /// Report only findings at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "info")]
+    pub min_severity: Severity,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorWhen,
+    /// Follow symbolic links to folders.
+    #[arg(short = 'L', long = "follow")]
+    pub follow: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TailFormat {
+    Human,
+    Ndjson,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -12,6 +12,7 @@ pub mod cli;
 pub mod commands;
 pub mod event;
 pub mod finding;
+pub mod follow;
 pub mod matching;
 pub mod report;
 pub mod rules;

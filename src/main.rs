@@ -18,6 +18,7 @@ fn main() {
             cli::RulesCommand::Test { packs } => commands::rules_test(&packs),
         },
         cli::Command::Explain { rule_id, packs } => commands::explain(&rule_id, &packs),
+        cli::Command::Tail(args) => logtriage::follow::command::run(args),
     };
     std::process::exit(code);
 }

@@ -1,0 +1,420 @@
+//! What the operator (or a script) sees while following: each occurrence as it happens, in the
+//! human format (one compact block; the runbook steps the first time a fingerprint is shown) or
+//! as NDJSON (the object `scan --format ndjson` writes, one line per occurrence).
+//!
+//! Cooldown: once a fingerprint has been shown, its repeats within `--cooldown` are counted, not
+//! shown; when the cooldown ends (or on exit) the count is reported — in NDJSON as an object
+//! with a `repeats` key (and no `line`), so it is never mistaken for an occurrence. The next
+//! occurrence after the cooldown is shown again and starts a new one.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::io::{self, Write};
+use std::time::{Duration, Instant};
+
+use anstyle::{AnsiColor, Effects, Style};
+use serde::Serialize;
+
+use super::Emitted;
+use crate::cli::TailFormat;
+use crate::finding::{self, Origin, fingerprint::hex};
+use crate::report::ndjson::write_occurrence;
+use crate::rules::{Rule, Severity};
+
+const WIDTH: usize = 80;
+const DIM: Style = Style::new().effects(Effects::DIMMED);
+const BOLD: Style = Style::new().effects(Effects::BOLD);
+
+fn sev_style(s: Severity) -> Style {
+    match s {
+        Severity::Critical => Style::new()
+            .fg_color(Some(AnsiColor::BrightRed.into()))
+            .effects(Effects::BOLD),
+        Severity::High => Style::new()
+            .fg_color(Some(AnsiColor::Red.into()))
+            .effects(Effects::BOLD),
+        Severity::Medium => Style::new()
+            .fg_color(Some(AnsiColor::Yellow.into()))
+            .effects(Effects::BOLD),
+        Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
+        Severity::Info => Style::new().effects(Effects::DIMMED),
+    }
+}
+
+/// Repeats of one fingerprint within its cooldown.
+struct Window {
+    until: Instant,
+    suppressed: u64,
+    rule: u32,
+    origin: Origin,
+    first: Option<String>,
+    last: Option<String>,
+    last_at: Option<(String, u64)>,
+}
+
+/// What was seen, for the summary on exit.
+#[derive(Default, Debug)]
+pub struct Stats {
+    /// Occurrences shown.
+    pub shown: u64,
+    /// Occurrences counted, not shown (repeats within the cooldown).
+    pub suppressed: u64,
+    /// Distinct fingerprints (findings) by severity.
+    pub findings: BTreeMap<Severity, HashSet<u64>>,
+}
+
+pub struct Reporter<'r> {
+    rules: &'r [Rule],
+    format: TailFormat,
+    min: Severity,
+    cooldown: Duration,
+    windows: HashMap<u64, Window>,
+    /// Fingerprints whose runbook has been shown.
+    seen: HashSet<u64>,
+    pub stats: Stats,
+}
+
+#[derive(Serialize)]
+struct Repeats<'a> {
+    repeats: u64,
+    rule: &'a str,
+    title: &'a str,
+    severity: &'static str,
+    service: Option<&'a str>,
+    host: Option<&'a str>,
+    fingerprint: String,
+    first_timestamp: Option<&'a str>,
+    last_timestamp: Option<&'a str>,
+    last_path: Option<&'a str>,
+    last_line: Option<u64>,
+    cooldown_ms: u64,
+}
+
+impl<'r> Reporter<'r> {
+    pub fn new(rules: &'r [Rule], format: TailFormat, min: Severity, cooldown: Duration) -> Self {
+        Reporter {
+            rules,
+            format,
+            min,
+            cooldown,
+            windows: HashMap::new(),
+            seen: HashSet::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// One occurrence: shown, or counted as a repeat within its fingerprint's cooldown.
+    pub fn report(&mut self, out: &mut dyn Write, e: &Emitted, now: Instant) -> io::Result<()> {
+        let rule = &self.rules[e.occ.rule as usize];
+        if rule.severity < self.min {
+            return Ok(());
+        }
+        let fp = e.occ.fingerprint;
+        self.stats
+            .findings
+            .entry(rule.severity)
+            .or_default()
+            .insert(fp);
+        if !self.cooldown.is_zero() {
+            if let Some(w) = self.windows.get_mut(&fp) {
+                if now < w.until {
+                    w.suppressed += 1;
+                    let ts = e.occ.stamp.map(|s| s.iso());
+                    if w.first.is_none() {
+                        w.first = ts.clone();
+                    }
+                    if ts.is_some() {
+                        w.last = ts;
+                    }
+                    w.last_at = Some((e.path.clone(), e.occ.line));
+                    self.stats.suppressed += 1;
+                    return Ok(());
+                }
+                let w = self.windows.remove(&fp).expect("present");
+                self.write_repeats(out, fp, &w)?;
+            }
+            self.windows.insert(
+                fp,
+                Window {
+                    until: now + self.cooldown,
+                    suppressed: 0,
+                    rule: e.occ.rule,
+                    origin: e.origin.clone(),
+                    first: None,
+                    last: None,
+                    last_at: None,
+                },
+            );
+        }
+        self.stats.shown += 1;
+        match self.format {
+            TailFormat::Ndjson => write_occurrence(out, &e.occ, rule, &e.path, &e.origin),
+            TailFormat::Human => {
+                let first = self.seen.insert(fp);
+                write_block(out, e, rule, first)
+            }
+        }
+    }
+
+    /// Reports the repeats of cooldowns that have ended.
+    pub fn tick(&mut self, out: &mut dyn Write, now: Instant) -> io::Result<()> {
+        let mut ended: Vec<(u64, Window)> = Vec::new();
+        let done: Vec<u64> = self
+            .windows
+            .iter()
+            .filter(|(_, w)| w.until <= now)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in done {
+            if let Some(w) = self.windows.remove(&k) {
+                ended.push((k, w));
+            }
+        }
+        ended.sort_by_key(|(_, w)| w.until);
+        for (fp, w) in ended {
+            self.write_repeats(out, fp, &w)?;
+        }
+        Ok(())
+    }
+
+    /// On exit: the repeats counted in cooldowns still running.
+    pub fn finish(&mut self, out: &mut dyn Write) -> io::Result<()> {
+        let mut all: Vec<(u64, Window)> = self.windows.drain().collect();
+        all.sort_by_key(|(_, w)| w.until);
+        for (fp, w) in all {
+            self.write_repeats(out, fp, &w)?;
+        }
+        out.flush()
+    }
+
+    /// When the next cooldown with counted repeats ends.
+    pub fn next_deadline(&self) -> Option<Instant> {
+        self.windows
+            .values()
+            .filter(|w| w.suppressed > 0)
+            .map(|w| w.until)
+            .min()
+    }
+
+    fn write_repeats(&self, out: &mut dyn Write, fp: u64, w: &Window) -> io::Result<()> {
+        if w.suppressed == 0 {
+            return Ok(());
+        }
+        let rule = &self.rules[w.rule as usize];
+        match self.format {
+            TailFormat::Ndjson => {
+                let r = Repeats {
+                    repeats: w.suppressed,
+                    rule: &rule.id,
+                    title: &rule.title,
+                    severity: rule.severity.as_str(),
+                    service: w.origin.service,
+                    host: w.origin.host.as_deref(),
+                    fingerprint: hex(fp),
+                    first_timestamp: w.first.as_deref(),
+                    last_timestamp: w.last.as_deref(),
+                    last_path: w.last_at.as_ref().map(|(p, _)| p.as_str()),
+                    last_line: w.last_at.as_ref().map(|(_, l)| *l),
+                    cooldown_ms: self.cooldown.as_millis() as u64,
+                };
+                serde_json::to_writer(&mut *out, &r)?;
+                out.write_all(b"\n")
+            }
+            TailFormat::Human => {
+                let mut text = format!(
+                    "{} more of \"{}\"{} within {}",
+                    w.suppressed,
+                    rule.title,
+                    who(&w.origin).map_or(String::new(), |s| format!(" ({s})")),
+                    super::human_span(self.cooldown)
+                );
+                match (&w.first, &w.last) {
+                    (Some(a), Some(b)) if a != b => {
+                        let (a, b) = (short_time(a), short_time(b));
+                        // Same day: the end shows only its time.
+                        let b = match (a.get(..10), b.get(11..)) {
+                            (Some(d), Some(t)) if b.starts_with(d) => t.to_string(),
+                            _ => b,
+                        };
+                        text.push_str(&format!(", {a} -> {b}"))
+                    }
+                    (Some(a), _) => text.push_str(&format!(", {}", short_time(a))),
+                    _ => {}
+                }
+                if let Some((p, l)) = &w.last_at {
+                    text.push_str(&format!("; last at {p}:{l}"));
+                }
+                writeln!(
+                    out,
+                    "{DIM}REPEAT{DIM:#}  {}\n",
+                    wrap(&text, WIDTH - 8, "        ")
+                )
+            }
+        }
+    }
+
+    /// The summary printed on stderr on exit.
+    pub fn summary(&self, elapsed: Duration, files: usize) -> String {
+        let mut s = format!(
+            "logtriage tail: stopped after {}; {files} file{} followed\n",
+            super::human_span(elapsed),
+            if files == 1 { "" } else { "s" }
+        );
+        let total: usize = self.stats.findings.values().map(|v| v.len()).sum();
+        if total == 0 {
+            s.push_str("  no findings\n");
+            return s;
+        }
+        let by: Vec<String> = self
+            .stats
+            .findings
+            .iter()
+            .rev()
+            .map(|(sev, fps)| format!("{} {sev}", fps.len()))
+            .collect();
+        s.push_str(&format!(
+            "  {total} finding{} ({}); {} occurrence{} shown, {} repeat{} within the cooldown counted, not shown\n",
+            if total == 1 { "" } else { "s" },
+            by.join(", "),
+            self.stats.shown,
+            if self.stats.shown == 1 { "" } else { "s" },
+            self.stats.suppressed,
+            if self.stats.suppressed == 1 { "" } else { "s" },
+        ));
+        s
+    }
+}
+
+/// `koverse-server on app1`.
+fn who(o: &Origin) -> Option<String> {
+    match (o.service, &o.host) {
+        (Some(s), Some(h)) => Some(format!("{s} on {h}")),
+        (Some(s), None) => Some(s.to_string()),
+        (None, Some(h)) => Some(format!("on {h}")),
+        (None, None) => None,
+    }
+}
+
+fn write_block(out: &mut dyn Write, e: &Emitted, rule: &Rule, first: bool) -> io::Result<()> {
+    let st = sev_style(rule.severity);
+    let sev = rule.severity.as_str().to_uppercase();
+    writeln!(
+        out,
+        "{st}{sev}{st:#}  {BOLD}{}{BOLD:#}",
+        wrap(
+            &rule.title,
+            WIDTH - sev.len() - 2,
+            &" ".repeat(sev.len() + 2)
+        )
+    )?;
+    let summary = finding::summary(rule, &e.occ.fields);
+    if summary != rule.title {
+        writeln!(out, "  {}", wrap(&summary, WIDTH - 2, "  "))?;
+    }
+    let (component, layer) = finding::attribute(rule, &e.origin);
+    let mut meta = Vec::new();
+    if let Some(t) = e.occ.stamp {
+        meta.push(short_time(&t.iso()));
+    }
+    let mut w = component;
+    if let Some(svc) = e.origin.service
+        && svc != w
+    {
+        w = format!("{w}/{svc}");
+    }
+    if let Some(h) = &e.origin.host {
+        w.push_str(&format!(" on {h}"));
+    }
+    meta.push(w);
+    meta.push(format!("{} layer", layer.as_str()));
+    writeln!(
+        out,
+        "  {DIM}{}{DIM:#}",
+        wrap(&meta.join(" | "), WIDTH - 2, "  ")
+    )?;
+    if let Some(t) = &rule.threshold {
+        writeln!(
+            out,
+            "  {DIM}(reported because {} or more occurred within {} in this file){DIM:#}",
+            t.count, t.within
+        )?;
+    }
+    writeln!(
+        out,
+        "  {}",
+        clip_left(&format!("{}:{}", e.path, e.occ.line), WIDTH - 2)
+    )?;
+    let header = e.occ.text.lines().next().unwrap_or("");
+    writeln!(out, "    {DIM}|{DIM:#} {}", clip(header, WIDTH - 6))?;
+    if let Some(h) = &e.occ.hit_line {
+        writeln!(out, "    {DIM}|{DIM:#} {}", clip(h.trim_start(), WIDTH - 6))?;
+    }
+    if first {
+        writeln!(out, "  {BOLD}Runbook{BOLD:#}")?;
+        for (i, step) in rule.runbook.iter().enumerate() {
+            let prefix = format!("    {}. ", i + 1);
+            writeln!(
+                out,
+                "{prefix}{}",
+                wrap(step, WIDTH - prefix.len(), &" ".repeat(prefix.len()))
+            )?;
+        }
+        writeln!(
+            out,
+            "  {DIM}rule {} | fingerprint {}{DIM:#}",
+            rule.id,
+            hex(e.occ.fingerprint)
+        )?;
+    } else {
+        writeln!(
+            out,
+            "  {DIM}seen before (runbook above) | fingerprint {}{DIM:#}",
+            hex(e.occ.fingerprint)
+        )?;
+    }
+    writeln!(out)
+}
+
+/// Word-wraps `text` to `width` columns, every line after the first indented by `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    let mut col = 0;
+    for word in text.split_whitespace() {
+        let w = word.chars().count();
+        if col > 0 && col + 1 + w > width {
+            out.push('\n');
+            out.push_str(indent);
+            col = indent.len();
+        } else if col > 0 {
+            out.push(' ');
+            col += 1;
+        }
+        out.push_str(word);
+        col += w;
+    }
+    out
+}
+
+fn clip(line: &str, width: usize) -> String {
+    let line = line.trim_end();
+    if line.chars().count() <= width {
+        return line.to_string();
+    }
+    let mut s: String = line.chars().take(width.saturating_sub(3)).collect();
+    s.push_str("...");
+    s
+}
+
+fn clip_left(p: &str, width: usize) -> String {
+    let n = p.chars().count();
+    if n <= width {
+        return p.to_string();
+    }
+    let tail: String = p.chars().skip(n - (width - 3)).collect();
+    format!("...{tail}")
+}
+
+/// `2024-03-11T02:14:31.010` -> `2024-03-11 02:14:31`.
+fn short_time(iso: &str) -> String {
+    let t = iso.replacen('T', " ", 1);
+    t.split('.').next().unwrap_or(&t).to_string()
+}
