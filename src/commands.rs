@@ -27,7 +27,17 @@ fn check_io(r: io::Result<()>) {
     }
 }
 
-fn load_rules(p: &PackArgs) -> Result<Vec<Rule>, i32> {
+/// Loads the packs and compiles the rule set, saying on stderr what is wrong (exit code 2).
+pub fn load_matcher(p: &PackArgs) -> Result<Matcher, i32> {
+    let rules = load_rules(p)?;
+    Matcher::new(rules).map_err(|e| {
+        eprintln!("logtriage: {e}");
+        EXIT_ERROR
+    })
+}
+
+/// Loads the built-in and the user's packs, saying on stderr what is wrong (exit code 2).
+pub fn load_rules(p: &PackArgs) -> Result<Vec<Rule>, i32> {
     match rules::load(&p.rules, p.no_builtin_rules) {
         Ok(r) => Ok(r),
         Err(errors) => {
@@ -69,8 +79,8 @@ fn parse_time_bound(s: &str) -> Result<i64, String> {
 
 pub fn scan(args: ScanArgs) -> i32 {
     let started = Instant::now();
-    let rules = match load_rules(&args.packs) {
-        Ok(r) => r,
+    let matcher = match load_matcher(&args.packs) {
+        Ok(m) => m,
         Err(code) => return code,
     };
     let (since, until) = match (
@@ -79,13 +89,6 @@ pub fn scan(args: ScanArgs) -> i32 {
     ) {
         (Ok(a), Ok(b)) => (a, b),
         (Err(e), _) | (_, Err(e)) => {
-            eprintln!("logtriage: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    let matcher = match Matcher::new(rules) {
-        Ok(m) => m,
-        Err(e) => {
             eprintln!("logtriage: {e}");
             return EXIT_ERROR;
         }
@@ -273,16 +276,9 @@ fn example_fires(matcher: &Matcher, ri: u32, text: &str, path: Option<&str>) -> 
 }
 
 pub fn rules_test(packs: &PackArgs) -> i32 {
-    let rules = match load_rules(packs) {
-        Ok(r) => r,
-        Err(c) => return c,
-    };
-    let matcher = match Matcher::new(rules) {
+    let matcher = match load_matcher(packs) {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("logtriage: {e}");
-            return EXIT_ERROR;
-        }
+        Err(c) => return c,
     };
     let mut out = io::stdout().lock();
     let (mut passed, mut failed) = (0, 0);

@@ -14,8 +14,6 @@ use super::output::Reporter;
 use super::watch::{Wake, Watch};
 use super::{Config, Emitted, Follower};
 use crate::cli::{ColorWhen, TailArgs, TailFormat};
-use crate::matching::Matcher;
-use crate::rules;
 
 const EXIT_OK: i32 = 0;
 const EXIT_ERROR: i32 = 2;
@@ -69,21 +67,9 @@ fn save(path: &Path, state: &State, failed: &mut bool) {
 
 pub fn run(args: TailArgs) -> i32 {
     let started = Instant::now();
-    let rules = match rules::load(&args.packs.rules, args.packs.no_builtin_rules) {
-        Ok(r) => r,
-        Err(errors) => {
-            for e in errors {
-                eprintln!("logtriage: rule pack error: {e}");
-            }
-            return EXIT_ERROR;
-        }
-    };
-    let matcher = match Matcher::new(rules) {
+    let matcher = match crate::commands::load_matcher(&args.packs) {
         Ok(m) => m,
-        Err(e) => {
-            eprintln!("logtriage: {e}");
-            return EXIT_ERROR;
-        }
+        Err(code) => return code,
     };
     let mut ob = ignore::overrides::OverrideBuilder::new("/");
     for g in &args.globs {

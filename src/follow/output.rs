@@ -11,34 +11,14 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
 
-use anstyle::{AnsiColor, Effects, Style};
 use serde::Serialize;
 
 use super::Emitted;
 use crate::cli::TailFormat;
 use crate::finding::{self, Origin, fingerprint::hex};
 use crate::report::ndjson::write_occurrence;
+use crate::report::text::{BOLD, DIM, WIDTH, clip, clip_left, sev_style, short_time, wrap};
 use crate::rules::{Rule, Severity};
-
-const WIDTH: usize = 80;
-const DIM: Style = Style::new().effects(Effects::DIMMED);
-const BOLD: Style = Style::new().effects(Effects::BOLD);
-
-fn sev_style(s: Severity) -> Style {
-    match s {
-        Severity::Critical => Style::new()
-            .fg_color(Some(AnsiColor::BrightRed.into()))
-            .effects(Effects::BOLD),
-        Severity::High => Style::new()
-            .fg_color(Some(AnsiColor::Red.into()))
-            .effects(Effects::BOLD),
-        Severity::Medium => Style::new()
-            .fg_color(Some(AnsiColor::Yellow.into()))
-            .effects(Effects::BOLD),
-        Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
-        Severity::Info => Style::new().effects(Effects::DIMMED),
-    }
-}
 
 /// Repeats of one fingerprint within its cooldown.
 struct Window {
@@ -372,49 +352,4 @@ fn write_block(out: &mut dyn Write, e: &Emitted, rule: &Rule, first: bool) -> io
         )?;
     }
     writeln!(out)
-}
-
-/// Word-wraps `text` to `width` columns, every line after the first indented by `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut col = 0;
-    for word in text.split_whitespace() {
-        let w = word.chars().count();
-        if col > 0 && col + 1 + w > width {
-            out.push('\n');
-            out.push_str(indent);
-            col = indent.len();
-        } else if col > 0 {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(word);
-        col += w;
-    }
-    out
-}
-
-fn clip(line: &str, width: usize) -> String {
-    let line = line.trim_end();
-    if line.chars().count() <= width {
-        return line.to_string();
-    }
-    let mut s: String = line.chars().take(width.saturating_sub(3)).collect();
-    s.push_str("...");
-    s
-}
-
-fn clip_left(p: &str, width: usize) -> String {
-    let n = p.chars().count();
-    if n <= width {
-        return p.to_string();
-    }
-    let tail: String = p.chars().skip(n - (width - 3)).collect();
-    format!("...{tail}")
-}
-
-/// `2024-03-11T02:14:31.010` -> `2024-03-11 02:14:31`.
-fn short_time(iso: &str) -> String {
-    let t = iso.replacen('T', " ", 1);
-    t.split('.').next().unwrap_or(&t).to_string()
 }

@@ -6,107 +6,12 @@
 
 use std::io::{self, Write};
 
-use anstyle::{AnsiColor, Effects, Style};
-
 use super::Summary;
+use super::text::{
+    BOLD, DIM, WIDTH, clip, clip_left, human_bytes, sev_style, short_time, thousands, wrap,
+};
 use crate::finding::{self, fingerprint::hex};
 use crate::rules::{Rule, Severity};
-
-const WIDTH: usize = 80;
-
-fn sev_style(s: Severity) -> Style {
-    match s {
-        Severity::Critical => Style::new()
-            .fg_color(Some(AnsiColor::BrightRed.into()))
-            .effects(Effects::BOLD),
-        Severity::High => Style::new()
-            .fg_color(Some(AnsiColor::Red.into()))
-            .effects(Effects::BOLD),
-        Severity::Medium => Style::new()
-            .fg_color(Some(AnsiColor::Yellow.into()))
-            .effects(Effects::BOLD),
-        Severity::Low => Style::new().fg_color(Some(AnsiColor::Cyan.into())),
-        Severity::Info => Style::new().effects(Effects::DIMMED),
-    }
-}
-
-const DIM: Style = Style::new().effects(Effects::DIMMED);
-const BOLD: Style = Style::new().effects(Effects::BOLD);
-
-/// `12345678` -> `12,345,678`.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
-}
-
-/// Word-wraps `text` to `width` columns, every line after the first indented by `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut col = 0;
-    for word in text.split_whitespace() {
-        let w = word.chars().count();
-        if col > 0 && col + 1 + w > width {
-            out.push('\n');
-            out.push_str(indent);
-            col = indent.len();
-        } else if col > 0 {
-            out.push(' ');
-            col += 1;
-        }
-        out.push_str(word);
-        col += w;
-    }
-    out
-}
-
-/// Cuts a line to `width` characters.
-fn clip(line: &str, width: usize) -> String {
-    let line = line.trim_end();
-    if line.chars().count() <= width {
-        return line.to_string();
-    }
-    let mut s: String = line.chars().take(width.saturating_sub(3)).collect();
-    s.push_str("...");
-    s
-}
-
-/// Cuts a path to `width` characters from the left, keeping its end (file name and line).
-fn clip_left(p: &str, width: usize) -> String {
-    let n = p.chars().count();
-    if n <= width {
-        return p.to_string();
-    }
-    let tail: String = p.chars().skip(n - (width - 3)).collect();
-    format!("...{tail}")
-}
-
-/// `2024-03-11T02:14:31.010` -> `2024-03-11 02:14:31`.
-fn short_time(iso: &str) -> String {
-    let t = iso.replacen('T', " ", 1);
-    t.split('.').next().unwrap_or(&t).to_string()
-}
 
 pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()> {
     // Header.

@@ -8,6 +8,7 @@ pub mod human;
 pub mod json;
 pub mod ndjson;
 pub mod progress;
+pub mod text;
 
 use std::collections::BTreeMap;
 
