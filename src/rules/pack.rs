@@ -129,8 +129,8 @@ fn rule_id_near(text: &str, offset: usize) -> Option<String> {
     let at = table.find("\nid")?;
     let rest = &table[at + 3..];
     let rest = rest.trim_start().strip_prefix('=')?.trim_start();
-    let q = rest.chars().next()?;
-    let rest = &rest[1..];
+    let q = rest.chars().next().filter(|c| *c == '"' || *c == '\'')?;
+    let rest = &rest[q.len_utf8()..];
     Some(rest[..rest.find(q)?].to_string())
 }
 
@@ -148,7 +148,7 @@ pub fn parse_duration_ms(s: &str) -> Option<i64> {
         "d" | "day" | "days" => 86_400_000,
         _ => return None,
     };
-    Some(n * mult)
+    n.checked_mul(mult)
 }
 
 fn compile(pattern: &str) -> Result<regex::bytes::Regex, String> {
