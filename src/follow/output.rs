@@ -109,8 +109,9 @@ impl<'r> Reporter<'r> {
                     self.stats.suppressed += 1;
                     return Ok(());
                 }
-                let w = self.windows.remove(&fp).expect("present");
-                self.write_repeats(out, fp, &w)?;
+                if let Some(w) = self.windows.remove(&fp) {
+                    self.write_repeats(out, fp, &w)?;
+                }
             }
             self.windows.insert(
                 fp,

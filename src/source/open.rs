@@ -151,9 +151,10 @@ pub fn open(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Result<Opened
     let compressed = head == [0x1f, 0x8b];
     let joined = Cursor::new(head).chain(raw);
     let reader: Box<dyn Read + Send> = if compressed {
-        Box::new(flate2::read::MultiGzDecoder::new(
-            io::BufReader::with_capacity(256 * 1024, joined),
-        ))
+        let gz =
+            flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 * 1024, joined));
+        // Decompress on another core while this one scans.
+        Box::new(Pipelined::new(gz))
     } else {
         Box::new(joined)
     };
