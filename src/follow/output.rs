@@ -16,8 +16,9 @@ use serde::Serialize;
 use super::Emitted;
 use crate::cli::TailFormat;
 use crate::finding::{self, Origin, fingerprint::hex};
+use crate::report::human::{write_evidence, write_runbook};
 use crate::report::ndjson::write_occurrence;
-use crate::report::text::{BOLD, DIM, WIDTH, clip, clip_left, sev_style, short_time, wrap};
+use crate::report::text::{BOLD, DIM, WIDTH, sev_style, short_time, wrap};
 use crate::rules::{Rule, Severity};
 
 /// Repeats of one fingerprint within its cooldown.
@@ -319,32 +320,9 @@ fn write_block(out: &mut dyn Write, e: &Emitted, rule: &Rule, first: bool) -> io
             t.count, t.within
         )?;
     }
-    writeln!(
-        out,
-        "  {}",
-        clip_left(&format!("{}:{}", e.path, e.occ.line), WIDTH - 2)
-    )?;
-    let header = e.occ.text.lines().next().unwrap_or("");
-    writeln!(out, "    {DIM}|{DIM:#} {}", clip(header, WIDTH - 6))?;
-    if let Some(h) = &e.occ.hit_line {
-        writeln!(out, "    {DIM}|{DIM:#} {}", clip(h.trim_start(), WIDTH - 6))?;
-    }
+    write_evidence(out, &e.path, &e.occ)?;
     if first {
-        writeln!(out, "  {BOLD}Runbook{BOLD:#}")?;
-        for (i, step) in rule.runbook.iter().enumerate() {
-            let prefix = format!("    {}. ", i + 1);
-            writeln!(
-                out,
-                "{prefix}{}",
-                wrap(step, WIDTH - prefix.len(), &" ".repeat(prefix.len()))
-            )?;
-        }
-        writeln!(
-            out,
-            "  {DIM}rule {} | fingerprint {}{DIM:#}",
-            rule.id,
-            hex(e.occ.fingerprint)
-        )?;
+        write_runbook(out, rule, e.occ.fingerprint)?;
     } else {
         writeln!(
             out,

@@ -11,6 +11,7 @@ use super::text::{
     BOLD, DIM, WIDTH, clip, clip_left, human_bytes, sev_style, short_time, thousands, wrap,
 };
 use crate::finding::{self, fingerprint::hex};
+use crate::matching::Occurrence;
 use crate::rules::{Rule, Severity};
 
 pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()> {
@@ -197,16 +198,7 @@ fn write_finding(
         )?;
     }
     for (fi, o) in &f.evidence {
-        writeln!(
-            out,
-            "  {}",
-            clip_left(&format!("{}:{}", s.paths[*fi as usize], o.line), WIDTH - 2)
-        )?;
-        let header = o.text.lines().next().unwrap_or("");
-        writeln!(out, "    {DIM}|{DIM:#} {}", clip(header, WIDTH - 6))?;
-        if let Some(h) = &o.hit_line {
-            writeln!(out, "    {DIM}|{DIM:#} {}", clip(h.trim_start(), WIDTH - 6))?;
-        }
+        write_evidence(out, &s.paths[*fi as usize], o)?;
     }
     if f.files_total
         > f.evidence
@@ -217,6 +209,27 @@ fn write_finding(
     {
         writeln!(out, "  {DIM}(in {} files){DIM:#}", f.files_total)?;
     }
+    write_runbook(out, rule, f.fingerprint)?;
+    writeln!(out)
+}
+
+/// One evidence event: where it is, its header line, and the line holding the hit.
+pub fn write_evidence(out: &mut dyn Write, path: &str, o: &Occurrence) -> io::Result<()> {
+    writeln!(
+        out,
+        "  {}",
+        clip_left(&format!("{path}:{}", o.line), WIDTH - 2)
+    )?;
+    let header = o.text.lines().next().unwrap_or("");
+    writeln!(out, "    {DIM}|{DIM:#} {}", clip(header, WIDTH - 6))?;
+    if let Some(h) = &o.hit_line {
+        writeln!(out, "    {DIM}|{DIM:#} {}", clip(h.trim_start(), WIDTH - 6))?;
+    }
+    Ok(())
+}
+
+/// The numbered runbook steps, then the rule id and the fingerprint.
+pub fn write_runbook(out: &mut dyn Write, rule: &Rule, fingerprint: u64) -> io::Result<()> {
     writeln!(out, "  {BOLD}Runbook{BOLD:#}")?;
     for (i, step) in rule.runbook.iter().enumerate() {
         let prefix = format!("    {}. ", i + 1);
@@ -230,7 +243,6 @@ fn write_finding(
         out,
         "  {DIM}rule {} | fingerprint {}{DIM:#}",
         rule.id,
-        hex(f.fingerprint)
-    )?;
-    writeln!(out)
+        hex(fingerprint)
+    )
 }
