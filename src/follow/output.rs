@@ -16,9 +16,9 @@ use serde::Serialize;
 use super::Emitted;
 use crate::cli::TailFormat;
 use crate::finding::{self, Origin, fingerprint::hex};
-use crate::report::human::{write_evidence, write_runbook};
+use crate::report::human::{write_evidence, write_runbook, write_title};
 use crate::report::ndjson::write_occurrence;
-use crate::report::text::{BOLD, DIM, WIDTH, sev_style, short_time, wrap};
+use crate::report::text::{DIM, WIDTH, short_time, wrap};
 use crate::rules::{Rule, Severity};
 
 /// Repeats of one fingerprint within its cooldown.
@@ -277,21 +277,7 @@ fn who(o: &Origin) -> Option<String> {
 }
 
 fn write_block(out: &mut dyn Write, e: &Emitted, rule: &Rule, first: bool) -> io::Result<()> {
-    let st = sev_style(rule.severity);
-    let sev = rule.severity.as_str().to_uppercase();
-    writeln!(
-        out,
-        "{st}{sev}{st:#}  {BOLD}{}{BOLD:#}",
-        wrap(
-            &rule.title,
-            WIDTH - sev.len() - 2,
-            &" ".repeat(sev.len() + 2)
-        )
-    )?;
-    let summary = finding::summary(rule, &e.occ.fields);
-    if summary != rule.title {
-        writeln!(out, "  {}", wrap(&summary, WIDTH - 2, "  "))?;
-    }
+    write_title(out, rule, &e.occ.fields)?;
     let (component, layer) = finding::attribute(rule, &e.origin);
     let mut meta = Vec::new();
     if let Some(t) = e.occ.stamp {

@@ -147,21 +147,7 @@ fn write_finding(
     f: &finding::Finding,
 ) -> io::Result<()> {
     let rule = &rules[f.rule as usize];
-    let st = sev_style(rule.severity);
-    let sev = rule.severity.as_str().to_uppercase();
-    writeln!(
-        out,
-        "{st}{sev}{st:#}  {BOLD}{}{BOLD:#}",
-        wrap(
-            &rule.title,
-            WIDTH - sev.len() - 2,
-            &" ".repeat(sev.len() + 2)
-        )
-    )?;
-    let summary = finding::summary(rule, &f.fields);
-    if summary != rule.title {
-        writeln!(out, "  {}", wrap(&summary, WIDTH - 2, "  "))?;
-    }
+    write_title(out, rule, &f.fields)?;
     let (component, layer) = finding::attribute(rule, &f.origin);
     let mut meta = format!("{}x", thousands(f.count));
     match (&f.first_seen, &f.last_seen) {
@@ -245,4 +231,25 @@ pub fn write_runbook(out: &mut dyn Write, rule: &Rule, fingerprint: u64) -> io::
         rule.id,
         hex(fingerprint)
     )
+}
+
+/// The severity and title of a finding, and its summary when it says more than the title.
+pub fn write_title(
+    out: &mut dyn Write,
+    rule: &Rule,
+    fields: &[(String, String)],
+) -> io::Result<()> {
+    let st = sev_style(rule.severity);
+    let sev = rule.severity.as_str().to_uppercase();
+    let indent = " ".repeat(sev.len() + 2);
+    writeln!(
+        out,
+        "{st}{sev}{st:#}  {BOLD}{}{BOLD:#}",
+        wrap(&rule.title, WIDTH - indent.len(), &indent)
+    )?;
+    let summary = finding::summary(rule, fields);
+    if summary != rule.title {
+        writeln!(out, "  {}", wrap(&summary, WIDTH - 2, "  "))?;
+    }
+    Ok(())
 }
