@@ -225,12 +225,12 @@ fn classify_line(line: &[u8]) -> Option<Layout> {
     None
 }
 
-/// Recognises a file's layout from its first lines (up to 64 lines or 16 KiB): the layout
+/// Recognises a file's layout from its first lines (up to 32 lines or 8 KiB): the layout
 /// most header lines belong to; `Console` when no line has a known timestamp.
 pub fn detect(head: &[u8]) -> Layout {
-    let head = &head[..head.len().min(16 * 1024)];
+    let head = &head[..head.len().min(8 * 1024)];
     let mut counts: Vec<(Layout, usize)> = Vec::new();
-    for line in head.split(|&c| c == b'\n').take(64) {
+    for line in head.split(|&c| c == b'\n').take(32) {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         if let Some(l) = classify_line(line) {
             match counts.iter_mut().find(|(k, _)| *k == l) {

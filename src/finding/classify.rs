@@ -248,13 +248,23 @@ const CONTENT_MARKERS: &[(&str, &Service)] = &[
 /// first block (a Hadoop daemon log renamed `current.log` still says
 /// `org.apache.hadoop.hdfs.server.datanode`).
 pub fn refine_by_content(origin: &mut Origin, head: &[u8]) {
+    static MARKERS: std::sync::OnceLock<Option<aho_corasick::AhoCorasick>> =
+        std::sync::OnceLock::new();
     if origin.service.is_some() {
         return;
     }
-    if let Some((_, s)) = CONTENT_MARKERS
-        .iter()
-        .find(|(m, _)| memchr::memmem::find(head, m.as_bytes()).is_some())
-    {
+    let markers = MARKERS.get_or_init(|| {
+        aho_corasick::AhoCorasick::new(CONTENT_MARKERS.iter().map(|(m, _)| m)).ok()
+    });
+    let Some(ac) = markers else { return };
+    // One pass over the first 4 KiB (the loggers of the first lines); among the markers found,
+    // the earliest in the list wins.
+    let head = &head[..head.len().min(4 * 1024)];
+    let found = ac
+        .find_overlapping_iter(head)
+        .map(|m| m.pattern().as_usize())
+        .min();
+    if let Some((_, s)) = found.map(|i| &CONTENT_MARKERS[i]) {
         origin.service = Some(s.name);
         origin.component = Some(s.component);
         origin.layer = Some(s.layer);
