@@ -106,13 +106,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| memchr::memchr_iter(b'\n', black_box(&data)).count())
     });
     let origin = Origin::default();
-    let ctx = StreamContext {
-        matcher: &matcher,
-        allowed: vec![true; matcher.rules.len()],
-        origin: &origin,
-        since: None,
-        until: None,
-    };
+    let ctx = StreamContext::all_rules(&matcher, &origin);
     g.bench_function("scanner_builtin_packs", |b| {
         b.iter(|| {
             let mut sc = Scanner::new(&ctx, Layout::Hadoop, 1);

@@ -258,16 +258,10 @@ fn example_fires(matcher: &Matcher, ri: u32, text: &str, path: Option<&str>) -> 
     let origin = path
         .map(crate::finding::classify::classify)
         .unwrap_or_default();
-    let ctx = block::StreamContext {
-        matcher,
-        allowed: matcher
-            .rules
-            .iter()
-            .map(|r| path.is_none_or(|p| r.applies_to(p)))
-            .collect(),
-        origin: &origin,
-        since: None,
-        until: None,
+    // Without a path, the `files` globs are not what is tested: every rule applies.
+    let ctx = match path {
+        Some(p) => block::StreamContext::new(matcher, p, &origin, None, None),
+        None => block::StreamContext::all_rules(matcher, &origin),
     };
     let mut fired = false;
     let mut reader = text.as_bytes();

@@ -94,13 +94,7 @@ fn chunked_scan_equals_one_piece_scan_on_samples() {
     let rules = logtriage::rules::load(&[], false).unwrap();
     let matcher = Matcher::new(rules).unwrap();
     let origin = Origin::default();
-    let ctx = StreamContext {
-        matcher: &matcher,
-        allowed: vec![true; matcher.rules.len()],
-        origin: &origin,
-        since: None,
-        until: None,
-    };
+    let ctx = StreamContext::all_rules(&matcher, &origin);
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let files = [
         "samples/accumulo/master_node1.log",

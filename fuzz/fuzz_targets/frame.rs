@@ -5,7 +5,7 @@
 //!
 //! * byte 0, bits 0-2: `n`, how many chunk-size bytes follow byte 1 (0 = feed line by line);
 //!   bits 3-4: time window (bit 3: `since`, bit 4: `until`);
-//! * byte 1: layout, an index into `LAYOUTS`, or `layout::detect` for any value past its end
+//! * byte 1: layout, an index into `Layout::ALL`, or `layout::detect` for any value past its end
 //!   (seeds use 0xff);
 //! * the next `n` bytes: chunk sizes (`1 + byte`), used in turn, cycling;
 //! * the rest: the log bytes.
@@ -29,20 +29,6 @@ use logtriage::finding::Origin;
 use logtriage::finding::classify::classify;
 use logtriage::matching::{Hit, Matcher};
 use logtriage::scan::block::{Scanner, StreamContext, looks_binary, scan_reader, scan_reader_as};
-
-const LAYOUTS: [Layout; 11] = [
-    Layout::Accumulo,
-    Layout::Hadoop,
-    Layout::HadoopMapReduce,
-    Layout::HadoopConsole,
-    Layout::HadoopCompact,
-    Layout::ZooKeeper,
-    Layout::Kafka,
-    Layout::PostgreSql,
-    Layout::PostgreSqlBare,
-    Layout::Log4j,
-    Layout::Console,
-];
 
 struct Fixture {
     matcher: Matcher,
@@ -113,14 +99,10 @@ fuzz_target!(|data: &[u8]| {
     }
     let (sizes, log) = rest.split_at(n);
     let f = fixture();
-    let ctx = StreamContext {
-        matcher: &f.matcher,
-        allowed: vec![true; f.matcher.rules.len()],
-        origin: &f.origin,
-        since: (ctl & 8 != 0).then_some(f.since),
-        until: (ctl & 16 != 0).then_some(f.until),
-    };
-    let forced = LAYOUTS.get(*lay as usize).copied();
+    let mut ctx = StreamContext::all_rules(&f.matcher, &f.origin);
+    ctx.since = (ctl & 8 != 0).then_some(f.since);
+    ctx.until = (ctl & 16 != 0).then_some(f.until);
+    let forced = Layout::ALL.get(*lay as usize).copied();
     let layout = forced.unwrap_or_else(|| layout::detect(log));
 
     // One piece, as the batch sweep reads a file.

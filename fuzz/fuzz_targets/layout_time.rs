@@ -19,43 +19,6 @@ use logtriage::event::level::find_level;
 use logtriage::event::time::{self, Stamp, TsKind, Zone};
 use logtriage::event::{Layout, frame};
 
-const KINDS: [TsKind; 4] = [
-    TsKind::Iso,
-    TsKind::Bracketed,
-    TsKind::Slash,
-    TsKind::Compact,
-];
-
-const LAYOUTS: [Layout; 11] = [
-    Layout::Accumulo,
-    Layout::Hadoop,
-    Layout::HadoopMapReduce,
-    Layout::HadoopConsole,
-    Layout::HadoopCompact,
-    Layout::ZooKeeper,
-    Layout::Kafka,
-    Layout::PostgreSql,
-    Layout::PostgreSqlBare,
-    Layout::Log4j,
-    Layout::Console,
-];
-
-/// The timestamp kind a layout's headers start with (mirrors `Layout::ts_kind`, private).
-fn ts_kind(l: Layout) -> Option<TsKind> {
-    match l {
-        Layout::Accumulo
-        | Layout::Hadoop
-        | Layout::HadoopMapReduce
-        | Layout::ZooKeeper
-        | Layout::PostgreSql
-        | Layout::Log4j => Some(TsKind::Iso),
-        Layout::Kafka => Some(TsKind::Bracketed),
-        Layout::HadoopConsole => Some(TsKind::Slash),
-        Layout::HadoopCompact => Some(TsKind::Compact),
-        Layout::PostgreSqlBare | Layout::Console => None,
-    }
-}
-
 fn check_stamp(line: &[u8], st: &Stamp) {
     assert!(
         st.start <= st.text_end && st.text_end <= st.end && st.end <= line.len(),
@@ -82,7 +45,7 @@ fn check_stamp(line: &[u8], st: &Stamp) {
 }
 
 fn check_line(line: &[u8]) {
-    for kind in KINDS {
+    for kind in TsKind::ALL {
         if let Some(st) = time::parse_kind(line, kind) {
             check_stamp(line, &st);
         }
@@ -92,7 +55,7 @@ fn check_line(line: &[u8]) {
     }
     let _ = is_console_continuation(line);
     let exception = line.starts_with(b"Exception in thread \"");
-    for l in LAYOUTS {
+    for l in Layout::ALL {
         let is_header = l.is_header(line);
         let (stamp, level) = l.header(line);
         if let Some(st) = &stamp {
@@ -103,7 +66,7 @@ fn check_line(line: &[u8]) {
                 "{l:?}: header level is not the one after the stamp"
             );
         }
-        if let Some(kind) = ts_kind(l) {
+        if let Some(kind) = l.ts_kind() {
             let parsed = time::parse_kind(line, kind);
             assert_eq!(
                 stamp.map(|s| (s.start, s.end)),

@@ -52,13 +52,7 @@ fuzz_target!(|data: &[u8]| {
                 Err(e) => panic!("a valid pack does not compile into a matcher: {e}"),
             };
             let origin = Origin::default();
-            let ctx = StreamContext {
-                matcher: &matcher,
-                allowed: vec![true; matcher.rules.len()],
-                origin: &origin,
-                since: None,
-                until: None,
-            };
+            let ctx = StreamContext::all_rules(&matcher, &origin);
             for text in &examples {
                 let mut n = 0usize;
                 scan_reader(&mut text.as_bytes(), &ctx, &mut |h| {

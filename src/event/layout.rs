@@ -34,6 +34,21 @@ pub enum Layout {
 }
 
 impl Layout {
+    /// Every layout, in detection-report order.
+    pub const ALL: [Layout; 11] = [
+        Layout::Accumulo,
+        Layout::Hadoop,
+        Layout::HadoopMapReduce,
+        Layout::HadoopConsole,
+        Layout::HadoopCompact,
+        Layout::ZooKeeper,
+        Layout::Kafka,
+        Layout::PostgreSql,
+        Layout::PostgreSqlBare,
+        Layout::Log4j,
+        Layout::Console,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Layout::Accumulo => "accumulo",
@@ -50,7 +65,8 @@ impl Layout {
         }
     }
 
-    fn ts_kind(self) -> Option<TsKind> {
+    /// The timestamp form that starts this layout's header lines (None: no timestamps).
+    pub fn ts_kind(self) -> Option<TsKind> {
         match self {
             Layout::Accumulo
             | Layout::Hadoop

@@ -42,6 +42,15 @@ pub struct Stamp {
     pub zone: Option<Zone>,
 }
 
+impl TsKind {
+    pub const ALL: [TsKind; 4] = [
+        TsKind::Iso,
+        TsKind::Bracketed,
+        TsKind::Slash,
+        TsKind::Compact,
+    ];
+}
+
 impl Stamp {
     /// Normalised ISO 8601: `2024-03-11T02:14:31.010`, plus `Z` or `+hh:mm` when the line said so.
     pub fn iso(&self) -> String {

@@ -544,14 +544,30 @@ impl<'m> Follower<'m> {
                 }
             }
         };
+        let id = self.push_reader(file, ident, p, true, None, undecided, s);
+        Some(id)
+    }
+
+    /// Starts reading `file` (known as `name`) through stream `s`; returns the reader's id.
+    #[allow(clippy::too_many_arguments)]
+    fn push_reader(
+        &mut self,
+        file: File,
+        ident: Ident,
+        name: PathBuf,
+        in_roots: bool,
+        gone_since: Option<Instant>,
+        undecided: bool,
+        s: Stream,
+    ) -> u64 {
         let id = self.next_id();
         self.readers.push(Reader {
             id,
             file,
             ident,
-            name: p,
-            in_roots: true,
-            gone_since: None,
+            name,
+            in_roots,
+            gone_since,
             twin: None,
             undecided,
             s,
@@ -560,7 +576,7 @@ impl<'m> Follower<'m> {
             looked: None,
             closed: false,
         });
-        Some(id)
+        id
     }
 
     fn allowed(&self, path: &str) -> Vec<bool> {
@@ -819,23 +835,7 @@ impl<'m> Follower<'m> {
     /// Follows `file` as the continuation of stream `s` (a copy or a rotated name found outside
     /// the followed names: it is read to its end and closed).
     fn adopt(&mut self, p: PathBuf, meta: Metadata, file: File, s: Stream, now: Instant) -> u64 {
-        let id = self.next_id();
-        self.readers.push(Reader {
-            id,
-            file,
-            ident: Ident::of(&meta),
-            name: p,
-            in_roots: false,
-            gone_since: Some(now),
-            twin: None,
-            undecided: false,
-            s,
-            size_seen: u64::MAX,
-            mtime_seen: None,
-            looked: None,
-            closed: false,
-        });
-        id
+        self.push_reader(file, Ident::of(&meta), p, false, Some(now), false, s)
     }
 
     /// Files beside `name`, named as its rotations (`name.1`, `name-20240311`), created since
@@ -1295,23 +1295,16 @@ impl<'m> Follower<'m> {
                 newlines: 0,
             });
         }
-        let id = self.next_id();
-        self.readers.push(Reader {
-            id,
-            file: f,
-            ident: Ident::of(&m),
-            name: p,
+
+        self.push_reader(
+            f,
+            Ident::of(&m),
+            p,
             in_roots,
-            gone_since: (!in_roots).then_some(now),
-            twin: None,
-            undecided: false,
+            (!in_roots).then_some(now),
+            false,
             s,
-            size_seen: u64::MAX,
-            mtime_seen: None,
-            looked: None,
-            closed: false,
-        });
-        id
+        )
     }
 }
 

@@ -64,6 +64,19 @@ impl<'a> StreamContext<'a> {
             until,
         }
     }
+
+    /// A context in which every rule applies and no time bound is set (rule examples,
+    /// benchmarks, fuzzing).
+    pub fn all_rules(matcher: &'a Matcher, origin: &'a Origin) -> Self {
+        let allowed = vec![true; matcher.rules.len()];
+        StreamContext {
+            matcher,
+            allowed,
+            origin,
+            since: None,
+            until: None,
+        }
+    }
 }
 
 /// Is this the start of a binary file?

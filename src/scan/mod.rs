@@ -66,7 +66,7 @@ pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options
         Input::File(p) => std::fs::metadata(p).ok().filter(|m| m.is_file()),
         Input::Stdin => None,
     };
-    let mut report = scan_contents(index, input, matcher, opts);
+    let mut report = scan_contents(index, input, before.as_ref(), matcher, opts);
     if let (Input::File(p), Some(before)) = (input, &before) {
         report.warning = changed_while_read(p, before);
     }
@@ -92,7 +92,14 @@ fn changed_while_read(path: &std::path::Path, before: &std::fs::Metadata) -> Opt
     }
 }
 
-fn scan_contents(index: usize, input: &Input, matcher: &Matcher, opts: &Options) -> FileReport {
+/// `meta`: the input's metadata when it is a regular file (large ones are split into ranges).
+fn scan_contents(
+    index: usize,
+    input: &Input,
+    meta: Option<&std::fs::Metadata>,
+    matcher: &Matcher,
+    opts: &Options,
+) -> FileReport {
     let path = input.display();
     let origin = if *input == Input::Stdin {
         Origin::default()
@@ -115,8 +122,7 @@ fn scan_contents(index: usize, input: &Input, matcher: &Matcher, opts: &Options)
         && opts.split_bytes > 0
         && opts.threads > 1
         && !opts.keep_occurrences
-        && let Ok(meta) = std::fs::metadata(p)
-        && meta.is_file()
+        && let Some(meta) = meta
         && meta.len() >= 2 * opts.split_bytes
         && scan_split(&mut report, p, meta.len(), matcher, opts)
     {
