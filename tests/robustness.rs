@@ -21,14 +21,7 @@ fn invalid_utf8_inside_a_failing_event_is_reported_lossily_in_valid_json() {
         b"2024-03-11 02:14:31,010 ERROR [com.koverse.Server] - bad bytes \xff\xfe here\n".to_vec();
     data.extend_from_slice(b"java.io.IOException: Too many open files \xc3\x28\n");
     let log = write(d.path(), "bad-utf8.log", &data);
-    let out = scan_cmd()
-        .arg("--format=json")
-        .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=json").arg(&log).stdout_for(1);
     let v = json(&out);
     let text = v["findings"][0]["evidence"][0]["text"].as_str().unwrap();
     assert!(
@@ -86,14 +79,7 @@ fn corrupt_gzip_header_is_named_and_the_rest_is_scanned() {
         "b.log.gz",
         b"\x1f\x8b\x08\x00garbage that is not deflate at all",
     );
-    let out = scan_cmd()
-        .arg("--format=json")
-        .arg(d.path())
-        .assert()
-        .code(2)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=json").arg(d.path()).stdout_for(2);
     let v = json(&out);
     assert_eq!(v["findings"][0]["count"], 1);
     assert!(
@@ -196,13 +182,7 @@ fn symlink_loops_and_dangling_links_do_not_hang() {
         if follow {
             cmd.arg("-L");
         }
-        let out = cmd
-            .arg(d.path().join("logs"))
-            .assert()
-            .code(2)
-            .get_output()
-            .stdout
-            .clone();
+        let out = cmd.arg(d.path().join("logs")).stdout_for(2);
         let v = json(&out);
         let errors = v["errors"].to_string();
         assert!(errors.contains("dangling.log"), "{errors}");
@@ -230,11 +210,7 @@ fn fifos_inside_folders_are_skipped_never_opened() {
         .arg("--format=json")
         .arg(d.path())
         .timeout(std::time::Duration::from_secs(20))
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(1);
     let v = json(&out);
     assert!(
         v["skipped"][0]["path"]

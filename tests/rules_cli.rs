@@ -12,13 +12,7 @@ fn logtriage() -> Command {
 
 #[test]
 fn builtin_pack_examples_all_pass() {
-    let out = logtriage()
-        .args(["rules", "test"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+    let out = logtriage().args(["rules", "test"]).stdout_for(0);
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains(" passed, 0 failed"), "{text}");
     assert!(!text.contains("rules without examples"), "{text}");
@@ -58,11 +52,7 @@ expect = "match"
 fn every_builtin_rule_has_match_and_no_match_examples_and_steps() {
     let out = logtriage()
         .args(["rules", "list", "--format", "json"])
-        .assert()
-        .code(0)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(0);
     let v = json(&out);
     let rules = v["rules"].as_array().unwrap();
     assert!(rules.len() >= 60, "{} rules", rules.len());

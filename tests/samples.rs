@@ -2,6 +2,8 @@
 
 mod common;
 
+use common::RunExt;
+
 use assert_cmd::Command;
 use common::json;
 
@@ -16,11 +18,7 @@ fn samples_exit_1_and_show_each_failure_with_steps() {
         .arg("scan")
         .arg(samples())
         .env("NO_COLOR", "1")
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(1);
     let text = String::from_utf8(out).unwrap();
     assert!(text.contains("START HERE"), "{text}");
     for title in [
@@ -44,11 +42,7 @@ fn samples_json_names_the_expected_failures() {
         .unwrap()
         .args(["scan", "--format=json"])
         .arg(samples())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(1);
     let v = json(&out);
     let rules: Vec<&str> = v["findings"]
         .as_array()

@@ -15,13 +15,7 @@ fn human_report_shows_finding_where_and_runbook() {
         "koverse-server/koverse-server.log",
         APP_LOG.as_bytes(),
     );
-    let out = scan_cmd()
-        .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg(&log).stdout_for(1);
     let text = String::from_utf8(out).unwrap();
     assert!(
         text.contains("HIGH  Process ran out of file handles"),
@@ -63,11 +57,7 @@ fn json_report_has_the_documented_shape() {
         .arg("--format")
         .arg("json")
         .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(1);
     let v = json(&out);
     assert_eq!(v["version"], 1);
     for k in [
@@ -126,14 +116,7 @@ fn json_report_has_the_documented_shape() {
 fn ndjson_reports_each_event_once_at_its_header_line() {
     let d = tempfile::tempdir().unwrap();
     let log = write(d.path(), "a.log", APP_LOG.as_bytes());
-    let out = scan_cmd()
-        .arg("--format=ndjson")
-        .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=ndjson").arg(&log).stdout_for(1);
     let lines = ndjson(&out);
     let at: Vec<u64> = lines.iter().map(|l| l["line"].as_u64().unwrap()).collect();
     assert_eq!(
@@ -185,14 +168,7 @@ fn gzip_by_magic_bytes_whatever_the_name_and_multi_member() {
         &APP_LOG.as_bytes()[APP_LOG.find("2024-03-11 02:14:32").unwrap()..],
     ));
     write(d.path(), "koverse-server.log.2", &two);
-    let out = scan_cmd()
-        .arg("--format=json")
-        .arg(d.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=json").arg(d.path()).stdout_for(1);
     let v = json(&out);
     assert_eq!(v["findings"][0]["count"], 2);
     assert_eq!(v["findings"][0]["evidence"][1]["line"], 8);
@@ -204,14 +180,7 @@ fn crlf_lines_keep_exact_numbers_and_no_carriage_returns() {
     let d = tempfile::tempdir().unwrap();
     let crlf = APP_LOG.replace('\n', "\r\n");
     let log = write(d.path(), "crlf.log", crlf.as_bytes());
-    let out = scan_cmd()
-        .arg("--format=ndjson")
-        .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=ndjson").arg(&log).stdout_for(1);
     let lines = ndjson(&out);
     assert_eq!(lines[1]["line"], 8);
     assert!(!lines[0]["text"].as_str().unwrap().contains('\r'));
@@ -266,14 +235,7 @@ fn binary_file_is_skipped_with_a_note() {
     let mut bin = b"Too many open files\0\0\x01\x02".to_vec();
     bin.extend_from_slice(&[0u8; 100]);
     write(d.path(), "core.bin", &bin);
-    let out = scan_cmd()
-        .arg("--format=json")
-        .arg(d.path())
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=json").arg(d.path()).stdout_for(1);
     let v = json(&out);
     assert!(
         v["skipped"][0]["path"]
@@ -336,11 +298,7 @@ fn thread_count_does_not_change_output() {
             .arg(j)
             .arg(format!("--format={fmt}"))
             .arg(d.path())
-            .assert()
-            .code(1)
-            .get_output()
-            .stdout
-            .clone();
+            .stdout_for(1);
         let mut s = String::from_utf8(out).unwrap();
         if let Some(i) = s.find("\"duration_ms\"") {
             let end = s[i..].find(',').unwrap() + i;
@@ -360,21 +318,13 @@ fn since_and_until_filter_on_event_time() {
         .arg("--format=ndjson")
         .arg("--since=2024-03-11 02:15:00")
         .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(1);
     assert_eq!(ndjson(&out).len(), 1);
     let out = scan_cmd()
         .arg("--format=ndjson")
         .arg("--until=2024-03-11T02:15:00")
         .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(1);
     assert_eq!(ndjson(&out)[0]["line"], 2);
     assert_eq!(ndjson(&out).len(), 1);
     scan_cmd().arg("--since=1h").arg(&log).assert().code(0);
@@ -439,11 +389,7 @@ fn threshold_rules_need_count_within_window() {
         .arg("--format=json")
         .arg("--fail-on=low")
         .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(1);
     let v = json(&out);
     assert_eq!(v["findings"][0]["count"], 10);
     assert_eq!(v["findings"][0]["threshold"]["within"], "5m");
@@ -457,14 +403,7 @@ fn level_path_and_regex_filters() {
 2015-10-18 18:06:26,030 INFO [AsyncDispatcher event handler] org.apache.hadoop.mapreduce.v2.app.job.impl.TaskAttemptImpl: Diagnostics report from attempt_1: Error: java.net.NoRouteToHostException: No Route to Host from  MININT-FNANLI5/127.0.0.1 to msra-sa-41:9000 failed on socket timeout exception
 ";
     let log = write(d.path(), "am.log", hadoop.as_bytes());
-    let out = scan_cmd()
-        .arg("--format=json")
-        .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=json").arg(&log).stdout_for(1);
     let v = json(&out);
     assert_eq!(
         v["findings"][0]["count"], 1,
@@ -478,11 +417,7 @@ fn level_path_and_regex_filters() {
     let out = scan_cmd()
         .arg("--format=json")
         .arg(d.path().join("acc"))
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+        .stdout_for(1);
     let v = json(&out);
     let f = &v["findings"][0];
     assert_eq!(
@@ -525,14 +460,7 @@ fn postgres_and_console_layouts() {
 2024-01-11 06:23:59.002 UTC [31] DETAIL:  max_connections is 100
 ";
     let log = write(d.path(), "postgresql-2024-01-11_000000.log", pg.as_bytes());
-    let out = scan_cmd()
-        .arg("--format=json")
-        .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=json").arg(&log).stdout_for(1);
     let v = json(&out);
     assert_eq!(v["scan"]["layouts"]["postgresql"], 1);
     assert_eq!(v["findings"][0]["evidence"][0]["line"], 2);
@@ -548,14 +476,7 @@ fn postgres_and_console_layouts() {
     );
     let console = "starting\nException in thread \"main\" java.io.IOException: Too many open files\n\tat a.b.C.d(C.java:1)\ndone\n";
     let log = write(d.path(), "stdout", console.as_bytes());
-    let out = scan_cmd()
-        .arg("--format=ndjson")
-        .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=ndjson").arg(&log).stdout_for(1);
     let l = ndjson(&out);
     assert_eq!(l.len(), 1);
     assert_eq!(l[0]["line"], 2);
@@ -600,11 +521,7 @@ fn a_file_split_into_ranges_gives_the_same_report_as_whole() {
             .args(["--format=json", "--max-evidence=0", "--fail-on=critical"])
             .args(extra)
             .arg(&path)
-            .assert()
-            .code(0)
-            .get_output()
-            .stdout
-            .clone();
+            .stdout_for(0);
         let mut v = json(&out);
         v["scan"]["duration_ms"] = Value::Null;
         v
@@ -625,14 +542,7 @@ fn over_long_lines_are_cut_and_counted_and_lines_stay_exact() {
     data.extend_from_slice(b" Too many open files at the end of a huge line\n");
     data.extend_from_slice(b"2024-03-11 02:14:31,010 ERROR [a.B] - Too many open files\n");
     let log = write(d.path(), "long.log", &data);
-    let out = scan_cmd()
-        .arg("--format=json")
-        .arg(&log)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
+    let out = scan_cmd().arg("--format=json").arg(&log).stdout_for(1);
     let v = json(&out);
     assert_eq!(v["scan"]["cut_lines"], 1);
     assert_eq!(v["scan"]["lines"], 2);

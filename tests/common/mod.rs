@@ -5,6 +5,17 @@ use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
 
+/// Runs a command, checks its exit code, and returns what it wrote on stdout.
+pub trait RunExt {
+    fn stdout_for(&mut self, code: i32) -> Vec<u8>;
+}
+
+impl RunExt for Command {
+    fn stdout_for(&mut self, code: i32) -> Vec<u8> {
+        self.assert().code(code).get_output().stdout.clone()
+    }
+}
+
 pub fn engine_pack() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/packs/engine.toml")
 }
