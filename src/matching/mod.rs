@@ -1,7 +1,10 @@
-//! Matching: all rules compiled into one set. One Aho-Corasick automaton over every literal of
-//! every rule finds candidate positions in a whole buffer at once; only for the event around a
-//! hit are the candidate rules' regex, level and path filters run. The output of this stage is
-//! an `Occurrence`: one rule firing on one event.
+//! Matching: all rules compiled into one set. One SIMD multi-literal pass over a whole buffer
+//! finds candidate positions: it looks for a short anchor of each literal (`anchors` chooses
+//! them, few and rare) and checks the literals behind each anchor found. Only for the event
+//! around a hit are the candidate rules' regex, level and path filters run. The output of this
+//! stage is an `Occurrence`: one rule firing on one event.
+
+pub mod anchors;
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 
@@ -108,59 +111,134 @@ fn evidence_text(event: &[u8]) -> String {
     out
 }
 
-/// Most literals per SIMD searcher: past 64, aho-corasick stops using its Teddy searcher (4x
-/// slower on the corpus, measured in BENCHMARKS.md). Groups are balanced below this size.
-pub const LITERAL_GROUP_MAX: usize = 64;
+/// Most anchors per SIMD searcher: past 64 patterns, aho-corasick stops using its Teddy searcher
+/// (4x slower on the corpus, measured in BENCHMARKS.md). Groups are balanced below this size.
+pub const ANCHOR_GROUP_MAX: usize = 64;
 
-/// Up to this many Teddy groups (passes) are faster than one DFA pass over all literals; past
-/// it (large user packs), one DFA is used, whose speed does not depend on the literal count.
+/// Up to this many Teddy groups (passes) are faster than one DFA pass over all anchors; past it
+/// (large user packs), one DFA is used, whose speed does not depend on the pattern count.
 pub const MAX_TEDDY_GROUPS: usize = 6;
 
-/// One SIMD searcher over a group of literals.
+/// A distinct literal of the rule set, and the rules it makes candidates.
+struct Literal {
+    bytes: Box<[u8]>,
+    rules: Vec<u32>,
+}
+
+/// A literal to check where an anchor is found: its index and the anchor's offset in it.
+type Check = (u32, u32);
+
+/// One SIMD searcher over a group of anchors (see `anchors`).
 struct Group {
     ac: AhoCorasick,
-    /// Per pattern: the rules to check when it is found — its own and those of the group's
-    /// literals that are its prefixes (found at the same place, so not reported on their own:
-    /// patterns are ordered longest first and the search is leftmost-first).
-    rules: Vec<Vec<u32>>,
+    /// Per pattern: the literals to check where it is found, with the anchor's offset in each —
+    /// its own and those of the group's anchors that are its prefixes (found at the same place,
+    /// so not reported on their own: patterns are ordered longest first, leftmost-first search).
+    checks: Vec<Vec<Check>>,
 }
 
-/// One pass of all literal groups over one buffer: each group's next hit is remembered, so
+/// Is `lit` in `hay` with its anchor (at offset `off` in it) at `at`, ending by `to`?
+#[inline]
+fn literal_at(hay: &[u8], at: usize, lit: &[u8], off: u32, to: usize) -> bool {
+    let off = off as usize;
+    if at < off || at - off + lit.len() > to {
+        return false;
+    }
+    let here = &hay[at - off..at - off + lit.len()];
+    // Most candidates differ at an end: check both before comparing the whole.
+    here.first() == lit.first() && here.last() == lit.last() && here == lit
+}
+
+impl Group {
+    /// The first anchor in `hay[from..to]` where one of its literals is: position and pattern.
+    fn find(
+        &self,
+        literals: &[Literal],
+        hay: &[u8],
+        from: usize,
+        to: usize,
+    ) -> Option<(usize, u32)> {
+        let mut at = from;
+        while let Some(m) = self.ac.find(Input::new(hay).range(at..to)) {
+            let (p, pat) = (m.start(), m.pattern().as_u32());
+            if self.checks[pat as usize]
+                .iter()
+                .any(|&(li, off)| literal_at(hay, p, &literals[li as usize].bytes, off, to))
+            {
+                return Some((p, pat));
+            }
+            at = p + 1;
+        }
+        None
+    }
+}
+
+/// One pass of all anchor groups over one buffer: each group's next hit is remembered, so
 /// every group scans each byte at most once however often the caller asks.
 pub struct LiteralCursor<'m> {
-    groups: &'m [Group],
-    /// Per group: (searched from, first hit at or after it: start and pattern).
+    matcher: &'m Matcher,
+    /// Per group: (searched from, first verified anchor at or after it: position and pattern).
     cache: Vec<(usize, Option<(usize, u32)>)>,
+    /// The rules of several literals found at one place.
+    rules: Vec<u32>,
 }
 
-impl<'m> LiteralCursor<'m> {
-    /// The next literal hit in `hay[from..to]`: its offset and the rules it makes candidates.
-    /// Successive calls on one buffer must use the same `to` and non-decreasing `from`; every
-    /// position where some literal starts is returned once when stepping `from = hit + 1`.
+impl LiteralCursor<'_> {
+    /// The next literal hit in `hay[from..to]`: the offset of its anchor (on the literal's line)
+    /// and the rules it makes candidates. Successive calls on one buffer must use the same `to`
+    /// and non-decreasing `from`; every literal occurrence is returned once when stepping
+    /// `from = hit + 1`.
     #[inline]
-    pub fn next_hit(&mut self, hay: &[u8], from: usize, to: usize) -> Option<(usize, &'m [u32])> {
-        let mut best: Option<(usize, usize, u32)> = None;
-        for (gi, (g, c)) in self.groups.iter().zip(self.cache.iter_mut()).enumerate() {
+    pub fn next_hit(&mut self, hay: &[u8], from: usize, to: usize) -> Option<(usize, &[u32])> {
+        let m = self.matcher;
+        let mut best: Option<usize> = None;
+        for (g, c) in m.groups.iter().zip(self.cache.iter_mut()) {
             let valid = c.0 <= from && c.1.is_none_or(|(h, _)| h >= from);
             if !valid {
-                let found = g.ac.find(Input::new(hay).range(from..to));
-                *c = (from, found.map(|m| (m.start(), m.pattern().as_u32())));
+                *c = (from, g.find(&m.literals, hay, from, to));
             }
-            if let Some((h, p)) = c.1
-                && best.is_none_or(|(b, _, _)| h < b)
+            if let Some((h, _)) = c.1
+                && best.is_none_or(|b| h < b)
             {
-                best = Some((h, gi, p));
+                best = Some(h);
             }
         }
-        best.map(|(h, gi, p)| (h, self.groups[gi].rules[p as usize].as_slice()))
+        let at = best?;
+        // The literals found at `at` (usually one: its rules are returned as they are).
+        let mut found: Option<&[u32]> = None;
+        self.rules.clear();
+        for (g, c) in m.groups.iter().zip(self.cache.iter()) {
+            let Some((h, pat)) = c.1.filter(|(h, _)| *h == at) else {
+                continue;
+            };
+            for &(li, off) in &g.checks[pat as usize] {
+                let lit = &m.literals[li as usize];
+                if literal_at(hay, h, &lit.bytes, off, to) {
+                    match found {
+                        None if self.rules.is_empty() => found = Some(&lit.rules),
+                        _ => {
+                            self.rules.extend(found.take().into_iter().flatten());
+                            self.rules.extend(&lit.rules);
+                        }
+                    }
+                }
+            }
+        }
+        if let Some(rules) = found {
+            return Some((at, rules));
+        }
+        self.rules.sort_unstable();
+        self.rules.dedup();
+        Some((at, &self.rules))
     }
 }
 
 /// The compiled rule set.
 pub struct Matcher {
     pub rules: Vec<Rule>,
-    /// All distinct literals, in groups small enough for aho-corasick's SIMD (Teddy) searcher:
-    /// together, the one literal pass over each buffer.
+    literals: Vec<Literal>,
+    /// The anchors of all literals, in groups small enough for aho-corasick's SIMD (Teddy)
+    /// searcher: together, the one literal pass over each buffer.
     groups: Vec<Group>,
 }
 
@@ -168,7 +246,14 @@ pub struct Matcher {
 pub type Fields = Vec<(String, String)>;
 
 impl Matcher {
+    /// Compiles `rules`, choosing the literal pass's anchors with the built-in model of log text.
     pub fn new(rules: Vec<Rule>) -> Result<Matcher, String> {
+        Matcher::tuned(rules, b"")
+    }
+
+    /// Compiles `rules`, choosing anchors that are rare in `sample` (text of the logs about to
+    /// be scanned) as well as in the built-in model. Only speed depends on the sample.
+    pub fn tuned(rules: Vec<Rule>, sample: &[u8]) -> Result<Matcher, String> {
         let mut literal_rules: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
         for (ri, r) in rules.iter().enumerate() {
             for l in &r.literals {
@@ -178,10 +263,29 @@ impl Matcher {
                 }
             }
         }
-        // Sorted literals chunked: literals sharing a prefix land in one group.
-        let sorted: Vec<(&str, &Vec<u32>)> = literal_rules.iter().map(|(l, r)| (*l, r)).collect();
-        let mut groups = Vec::new();
-        let n_groups = sorted.len().div_ceil(LITERAL_GROUP_MAX).max(1);
+        let literals: Vec<Literal> = literal_rules
+            .into_iter()
+            .map(|(l, rules)| Literal {
+                bytes: l.as_bytes().into(),
+                rules,
+            })
+            .collect();
+        let literal_bytes: Vec<&[u8]> = literals.iter().map(|l| &*l.bytes).collect();
+        let chosen = anchors::choose(&literal_bytes, sample);
+        // Per anchor: the literals it stands for.
+        let mut stands_for: Vec<Vec<Check>> = vec![Vec::new(); chosen.anchors.len()];
+        for (li, &(ai, off)) in chosen.of_literal.iter().enumerate() {
+            stands_for[ai].push((li as u32, off as u32));
+        }
+        // Sorted anchors chunked: anchors sharing a prefix land in one group.
+        let mut sorted: Vec<(&[u8], &Vec<Check>)> = chosen
+            .anchors
+            .iter()
+            .map(|a| a.as_slice())
+            .zip(stands_for.iter())
+            .collect();
+        sorted.sort();
+        let n_groups = sorted.len().div_ceil(ANCHOR_GROUP_MAX).max(1);
         let (group_size, kind) = if n_groups <= MAX_TEDDY_GROUPS {
             // Teddy does the searching; the NFA behind it is cheaper to build than a DFA.
             (
@@ -189,39 +293,42 @@ impl Matcher {
                 aho_corasick::AhoCorasickKind::ContiguousNFA,
             )
         } else {
-            (sorted.len(), aho_corasick::AhoCorasickKind::DFA)
+            (sorted.len().max(1), aho_corasick::AhoCorasickKind::DFA)
         };
+        let mut groups = Vec::new();
         for chunk in sorted.chunks(group_size) {
             let mut chunk = chunk.to_vec();
             chunk.sort_by(|a, b| b.0.len().cmp(&a.0.len()).then(a.0.cmp(b.0)));
             let ac = AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
                 .kind(Some(kind))
-                .build(chunk.iter().map(|(l, _)| l))
+                .build(chunk.iter().map(|(a, _)| a))
                 .map_err(|e| format!("cannot compile the literal set: {e}"))?;
-            let rules = chunk
+            let checks = chunk
                 .iter()
-                .map(|(l, _)| {
-                    let mut rs: Vec<u32> = chunk
+                .map(|(a, _)| {
+                    chunk
                         .iter()
-                        .filter(|(p, _)| l.starts_with(p))
-                        .flat_map(|(_, r)| r.iter().copied())
-                        .collect();
-                    rs.sort_unstable();
-                    rs.dedup();
-                    rs
+                        .filter(|(p, _)| a.starts_with(p))
+                        .flat_map(|(_, lits)| lits.iter().copied())
+                        .collect()
                 })
                 .collect();
-            groups.push(Group { ac, rules });
+            groups.push(Group { ac, checks });
         }
-        Ok(Matcher { rules, groups })
+        Ok(Matcher {
+            rules,
+            literals,
+            groups,
+        })
     }
 
     /// A cursor for one pass over one buffer (see `LiteralCursor::next_hit`).
     pub fn cursor(&self) -> LiteralCursor<'_> {
         LiteralCursor {
-            groups: &self.groups,
+            matcher: self,
             cache: vec![(usize::MAX, None); self.groups.len()],
+            rules: Vec::new(),
         }
     }
 
@@ -260,4 +367,82 @@ fn captures(re: &regex::bytes::Regex, event: &[u8]) -> Fields {
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    /// Per line of `text`: the rules the cursor makes candidates.
+    fn cursor_rules_by_line(m: &Matcher, text: &[u8]) -> Vec<BTreeSet<u32>> {
+        let starts: Vec<usize> = std::iter::once(0)
+            .chain(memchr::memchr_iter(b'\n', text).map(|i| i + 1))
+            .collect();
+        let mut out = vec![BTreeSet::new(); starts.len()];
+        let mut c = m.cursor();
+        let mut from = 0;
+        while let Some((at, rules)) = c.next_hit(text, from, text.len()) {
+            let line = starts.partition_point(|&s| s <= at) - 1;
+            out[line].extend(rules.iter().copied());
+            from = at + 1;
+        }
+        out
+    }
+
+    /// The same by searching every literal in every line.
+    fn naive_rules_by_line(m: &Matcher, text: &[u8]) -> Vec<BTreeSet<u32>> {
+        text.split(|&b| b == b'\n')
+            .map(|line| {
+                m.literals
+                    .iter()
+                    .filter(|l| memchr::memmem::find(line, &l.bytes).is_some())
+                    .flat_map(|l| l.rules.iter().copied())
+                    .collect()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cursor_finds_what_searching_every_literal_finds() {
+        let rules = || crate::rules::load(&[], false).expect("built-in packs");
+        let probe = Matcher::new(rules()).unwrap();
+        // Each literal alone, two on one line, one cut short, one at the very end.
+        let mut text = Vec::new();
+        let lits: Vec<&[u8]> = probe.literals.iter().map(|l| &*l.bytes).collect();
+        for (i, l) in lits.iter().enumerate() {
+            text.extend_from_slice(b"2026-11-28 03:00:00,000 WARN x: ");
+            text.extend_from_slice(l);
+            if i % 3 == 0 {
+                text.extend_from_slice(b" and ");
+                text.extend_from_slice(lits[(i * 7 + 1) % lits.len()]);
+            }
+            text.extend_from_slice(b"\n");
+            text.extend_from_slice(&l[..l.len() - 1]);
+            text.extend_from_slice(b"\n");
+        }
+        text.extend_from_slice(lits[5]);
+        // Tuned to nothing, and tuned to a sample made of the literals themselves (every
+        // anchor then looks common, the cover changes).
+        for sample in [&b""[..], &text] {
+            let m = Matcher::tuned(rules(), sample).unwrap();
+            let found = cursor_rules_by_line(&m, &text);
+            let expected = naive_rules_by_line(&m, &text);
+            assert_eq!(found.len(), expected.len());
+            for (i, (f, e)) in found.iter().zip(&expected).enumerate() {
+                assert_eq!(f, e, "line {}", i + 1);
+            }
+            assert!(expected.iter().filter(|r| !r.is_empty()).count() > lits.len());
+        }
+    }
+
+    #[test]
+    fn a_literal_must_end_by_the_search_bound() {
+        let m = Matcher::new(crate::rules::load(&[], false).unwrap()).unwrap();
+        let text = b"x Too many open files\n";
+        let mut c = m.cursor();
+        assert!(c.next_hit(text, 0, text.len()).is_some());
+        let mut c = m.cursor();
+        assert!(c.next_hit(text, 0, text.len() - 3).is_none());
+    }
 }

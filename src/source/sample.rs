@@ -1,0 +1,81 @@
+//! A sample of the inputs' text, read before the scan so the matcher can choose literal-pass
+//! anchors that are rare in these very logs (see `matching::anchors`): the first bytes of the
+//! first regular files, gzip decompressed. Only speed depends on it; errors are left for the
+//! scan to report, and stdin, which can be read once, is never sampled.
+
+use std::fs::File;
+use std::io::Read;
+
+use super::walk::Input;
+
+/// Most bytes sampled in all.
+pub const SAMPLE_BYTES: usize = 1 << 20;
+/// A sweep's sample spans at least this many files (when there are as many).
+pub const SAMPLE_FILES: usize = 4;
+
+/// Up to `SAMPLE_BYTES` of text from the heads of the first regular files among `inputs`.
+pub fn sample(inputs: &[Input]) -> Vec<u8> {
+    let files = inputs
+        .iter()
+        .filter(|i| matches!(i, Input::File(_)))
+        .count();
+    let per_file = SAMPLE_BYTES / files.clamp(1, SAMPLE_FILES);
+    let mut out = Vec::new();
+    for input in inputs {
+        let Input::File(path) = input else {
+            continue;
+        };
+        if out.len() >= SAMPLE_BYTES {
+            break;
+        }
+        // Never open what could block (a FIFO given by name).
+        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+            continue;
+        }
+        let Ok(mut file) = File::open(path) else {
+            continue;
+        };
+        let want = per_file.min(SAMPLE_BYTES - out.len()) as u64;
+        let mut head = [0u8; 2];
+        let Ok(n) = file.read(&mut head) else {
+            continue;
+        };
+        let head = std::io::Cursor::new(head[..n].to_vec());
+        if head.get_ref() == &[0x1f, 0x8b] {
+            let gz = flate2::read::MultiGzDecoder::new(head.chain(file));
+            let _ = gz.take(want).read_to_end(&mut out);
+        } else {
+            let _ = head.chain(file).take(want).read_to_end(&mut out);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    #[test]
+    fn samples_heads_of_plain_and_gzip_files_and_skips_stdin() {
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("a.log");
+        std::fs::write(&plain, "plain text\n").unwrap();
+        let gz = dir.path().join("b.log.1");
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(b"gzip text\n").unwrap();
+        std::fs::write(&gz, e.finish().unwrap()).unwrap();
+        let big = dir.path().join("c.log");
+        std::fs::write(&big, vec![b'x'; SAMPLE_BYTES]).unwrap();
+        let s = sample(&[
+            Input::Stdin,
+            Input::File(plain),
+            Input::File(dir.path().join("missing.log")),
+            Input::File(gz),
+            Input::File(big),
+        ]);
+        assert!(s.starts_with(b"plain text\ngzip text\nxxx"));
+        // Four files (of five inputs): a quarter of the sample each at most.
+        assert_eq!(s.len(), 21 + SAMPLE_BYTES / 4);
+    }
+}
