@@ -120,15 +120,21 @@ pub fn scan(args: ScanArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let total: u64 = walked
-        .inputs
-        .iter()
-        .filter_map(|i| match i {
-            Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-            Input::Stdin => None,
-        })
-        .sum();
-    let progress = report::progress::Progress::start(total, !args.quiet);
+    // The progress bar's total costs a `stat` per file: only taken when the bar can show.
+    let show_progress = !args.quiet && io::stderr().is_terminal();
+    let total: u64 = if show_progress {
+        walked
+            .inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                Input::Stdin => None,
+            })
+            .sum()
+    } else {
+        0
+    };
+    let progress = report::progress::Progress::start(total, show_progress);
     let threads = args
         .threads
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
@@ -160,7 +166,14 @@ pub fn scan(args: ScanArgs) -> i32 {
         ColorWhen::Never => anstream::ColorChoice::Never,
     };
     let stdout = io::stdout();
-    let mut out = anstream::AutoStream::new(stdout.lock(), color);
+    // Terminal text goes through anstream (colour, NO_COLOR); JSON and NDJSON hold no escape
+    // codes and go out in 64 KiB writes (NDJSON is flushed after each file).
+    let mut out: Box<dyn Write> = match args.format {
+        Format::Human => Box::new(anstream::AutoStream::new(stdout.lock(), color)),
+        Format::Json | Format::Ndjson => {
+            Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
+        }
+    };
     let min = args.min_severity;
     let format = args.format;
     scan::scan_all(&walked.inputs, &matcher, &opts, |mut r| {
@@ -192,6 +205,8 @@ pub fn scan(args: ScanArgs) -> i32 {
             }
         }
     }
+    check_io(out.flush());
+    drop(out);
     if format != Format::Human {
         // Scripts read stdout; say on stderr what could not be read.
         if format == Format::Json {

@@ -254,16 +254,16 @@ pub fn refine_by_content(origin: &mut Origin, head: &[u8]) {
         return;
     }
     let markers = MARKERS.get_or_init(|| {
-        aho_corasick::AhoCorasick::new(CONTENT_MARKERS.iter().map(|(m, _)| m)).ok()
+        aho_corasick::AhoCorasick::builder()
+            .match_kind(aho_corasick::MatchKind::LeftmostFirst)
+            .build(CONTENT_MARKERS.iter().map(|(m, _)| m))
+            .ok()
     });
     let Some(ac) = markers else { return };
     // One pass over the first 4 KiB (the loggers of the first lines); among the markers found,
-    // the earliest in the list wins.
+    // the earliest in the list wins (where two start at one place, too: leftmost-first).
     let head = &head[..head.len().min(4 * 1024)];
-    let found = ac
-        .find_overlapping_iter(head)
-        .map(|m| m.pattern().as_usize())
-        .min();
+    let found = ac.find_iter(head).map(|m| m.pattern().as_usize()).min();
     if let Some((_, s)) = found.map(|i| &CONTENT_MARKERS[i]) {
         origin.service = Some(s.name);
         origin.component = Some(s.component);

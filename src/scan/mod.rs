@@ -273,6 +273,9 @@ fn scan_split(
     true
 }
 
+/// Most inputs one parallel task scans in a row.
+const MAX_INPUTS_PER_TASK: usize = 64;
+
 /// Scans all inputs, calling `on_report` for each in input order as soon as it and all inputs
 /// before it are done.
 pub fn scan_all(
@@ -299,22 +302,33 @@ pub fn scan_all(
             return;
         }
     };
+    // Runs of consecutive inputs per task and per message: a sweep of many small files then
+    // costs a few hundred thread hand-offs, not one per file (each wakes a sleeping thread).
+    let run = (inputs.len() / (opts.threads * 32)).clamp(1, MAX_INPUTS_PER_TASK);
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel::<FileReport>();
+        let (tx, rx) = mpsc::channel::<Vec<FileReport>>();
         scope.spawn(move || {
             pool.install(|| {
-                inputs.par_iter().enumerate().with_max_len(1).for_each_with(
-                    tx,
-                    |tx, (i, input)| {
-                        let _ = tx.send(scan_input(i, input, matcher, opts));
-                    },
-                );
+                inputs
+                    .par_chunks(run)
+                    .enumerate()
+                    .with_max_len(1)
+                    .for_each_with(tx, |tx, (c, chunk)| {
+                        let reports = chunk
+                            .iter()
+                            .enumerate()
+                            .map(|(k, input)| scan_input(c * run + k, input, matcher, opts))
+                            .collect();
+                        let _ = tx.send(reports);
+                    });
             });
         });
         let mut pending = BTreeMap::new();
         let mut next = 0;
-        for r in rx {
-            pending.insert(r.index, r);
+        for reports in rx {
+            for r in reports {
+                pending.insert(r.index, r);
+            }
             while let Some(r) = pending.remove(&next) {
                 on_report(r);
                 next += 1;

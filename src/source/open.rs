@@ -125,20 +125,29 @@ pub struct Opened {
     pub compressed: bool,
 }
 
-/// Reads up to `n` bytes (fewer only at end of input).
-fn peek(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
-    let mut buf = vec![0; n];
-    let mut got = 0;
-    while got < n {
-        match r.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(k) => got += k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        }
+/// Bytes asked for by the first read of an input.
+const FIRST_READ_BYTES: usize = 64 * 1024;
+
+/// Reads what one call gives, up to `n` bytes, and at least 2 (the gzip magic) unless the input
+/// ends first.
+fn first_bytes(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
+    thread_local! {
+        // Read into a buffer kept per thread: only the bytes read are copied out, none zeroed.
+        static FIRST: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     }
-    buf.truncate(got);
-    Ok(buf)
+    FIRST.with_borrow_mut(|buf| {
+        buf.resize(n, 0);
+        let mut got = 0;
+        while got < 2.min(n) {
+            match r.read(&mut buf[got..n]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(buf[..got].to_vec())
+    })
 }
 
 /// Opens an input; bytes read from disk are added to `counter` when given.
@@ -147,8 +156,9 @@ pub fn open(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Result<Opened
         Input::Stdin => Box::new(Counted::new(io::stdin(), counter)),
         Input::File(p) => Box::new(Counted::new(File::open(p)?, counter)),
     };
-    let head = peek(&mut raw, 2)?;
-    let compressed = head == [0x1f, 0x8b];
+    // The first read takes up to a block: a small file is then read whole in one call.
+    let head = first_bytes(&mut raw, FIRST_READ_BYTES)?;
+    let compressed = head.starts_with(&[0x1f, 0x8b]);
     let joined = Cursor::new(head).chain(raw);
     let reader: Box<dyn Read + Send> = if compressed {
         let gz =
