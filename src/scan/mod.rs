@@ -67,7 +67,11 @@ pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options
         Input::Stdin => None,
     };
     let mut report = scan_contents(index, input, before.as_ref(), matcher, opts);
-    if let (Input::File(p), Some(before)) = (input, &before) {
+    // A plain file read to (at least) the size it had when the scan began lost nothing,
+    // whatever happened to it since: only the others are checked (one `stat` less per file).
+    if let (Input::File(p), Some(before)) = (input, &before)
+        && (report.compressed || report.stats.bytes < before.len())
+    {
         report.warning = changed_while_read(p, before);
     }
     report
@@ -137,9 +141,12 @@ fn scan_contents(
     };
     report.compressed = opened.compressed;
     // A file whose name says nothing: who wrote it, from the loggers in its first block.
-    let mut reader: Box<dyn std::io::Read + Send> = opened.reader;
     let mut head_error = None;
-    if report.origin.service.is_none() && *input != Input::Stdin {
+    if report.origin.service.is_none() && !opened.head.is_empty() && *input != Input::Stdin {
+        crate::finding::classify::refine_by_content(&mut report.origin, &opened.head);
+    }
+    let mut reader = opened.into_reader();
+    if report.origin.service.is_none() && report.compressed && *input != Input::Stdin {
         let mut head = Vec::with_capacity(block::BINARY_PROBE_BYTES);
         let limited = &mut std::io::Read::take(&mut reader, block::BINARY_PROBE_BYTES as u64);
         if let Err(e) = std::io::Read::read_to_end(limited, &mut head) {
@@ -170,7 +177,7 @@ fn scan_contents(
         report.skipped = Some("binary file (NUL byte in the first block): skipped".to_string());
     }
     if let Some(e) = &stats.error {
-        let what = if opened.compressed {
+        let what = if report.compressed {
             "gzip data"
         } else {
             "file"

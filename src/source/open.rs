@@ -121,8 +121,23 @@ impl Read for Pipelined {
 }
 
 pub struct Opened {
+    /// The text, after `head` when `head` is not empty (plain files).
     pub reader: Box<dyn Read + Send>,
+    /// A plain input's first bytes (up to 64 KiB, what its first read gave), not in `reader`:
+    /// a caller can look at them before reading on. Empty for gzip.
+    pub head: Vec<u8>,
     pub compressed: bool,
+}
+
+impl Opened {
+    /// The whole text: `head`, then the rest.
+    pub fn into_reader(self) -> Box<dyn Read + Send> {
+        if self.head.is_empty() {
+            self.reader
+        } else {
+            Box::new(Cursor::new(self.head).chain(self.reader))
+        }
+    }
 }
 
 /// Bytes asked for by the first read of an input.
@@ -159,14 +174,19 @@ pub fn open(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Result<Opened
     // The first read takes up to a block: a small file is then read whole in one call.
     let head = first_bytes(&mut raw, FIRST_READ_BYTES)?;
     let compressed = head.starts_with(&[0x1f, 0x8b]);
+    if !compressed {
+        return Ok(Opened {
+            reader: raw,
+            head,
+            compressed,
+        });
+    }
     let joined = Cursor::new(head).chain(raw);
-    let reader: Box<dyn Read + Send> = if compressed {
-        let gz =
-            flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 * 1024, joined));
-        // Decompress on another core while this one scans.
-        Box::new(Pipelined::new(gz))
-    } else {
-        Box::new(joined)
-    };
-    Ok(Opened { reader, compressed })
+    let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 * 1024, joined));
+    // Decompress on another core while this one scans.
+    Ok(Opened {
+        reader: Box::new(Pipelined::new(gz)),
+        head: Vec::new(),
+        compressed,
+    })
 }
