@@ -8,7 +8,7 @@ use std::hint::black_box;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use logtriage::event::{Layout, frame, layout, time};
 use logtriage::finding::Origin;
-use logtriage::matching::Matcher;
+use logtriage::matching::{Matcher, anchors};
 use logtriage::scan::block::{Scanner, StreamContext};
 
 const FALLBACK: &str = "\
@@ -91,17 +91,30 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("scan_8MiB");
     g.throughput(Throughput::Bytes(data.len() as u64));
     g.sample_size(20);
-    g.bench_function("literal_pass_only", |b| {
-        b.iter(|| {
-            let (mut pos, mut n) = (0, 0);
-            let mut cursor = matcher.cursor();
-            while let Some((h, _)) = cursor.next_hit(&data, pos, data.len()) {
-                n += 1;
-                pos = h + 1;
-            }
-            n
-        })
-    });
+    // The literal pass with anchors chosen by the built-in model alone, and tuned to a 1 MiB
+    // sample of the text (as `scan` does with the heads of the files it is given).
+    let sample = &data[..data.len().min(1 << 20)];
+    let tuned = Matcher::tuned(
+        logtriage::rules::load(&[], false).expect("built-in packs load"),
+        sample,
+    )
+    .expect("matcher");
+    for (name, m) in [
+        ("literal_pass_only", &matcher),
+        ("literal_pass_only_tuned", &tuned),
+    ] {
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let (mut pos, mut n) = (0, 0);
+                let mut cursor = m.cursor();
+                while let Some((h, _)) = cursor.next_hit(&data, pos, data.len()) {
+                    n += 1;
+                    pos = h + 1;
+                }
+                n
+            })
+        });
+    }
     g.bench_function("newline_count", |b| {
         b.iter(|| memchr::memchr_iter(b'\n', black_box(&data)).count())
     });
@@ -116,6 +129,25 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+
+    // Start-up cost of the anchor choice (203 literals), with and without the input sample.
+    let literals: Vec<Vec<u8>> = {
+        let rules = logtriage::rules::load(&[], false).expect("built-in packs load");
+        let mut l: Vec<Vec<u8>> = rules
+            .iter()
+            .flat_map(|r| r.literals.iter().map(|l| l.as_bytes().to_vec()))
+            .collect();
+        l.sort();
+        l.dedup();
+        l
+    };
+    let literals: Vec<&[u8]> = literals.iter().map(Vec::as_slice).collect();
+    c.bench_function("anchors/choose_builtin", |b| {
+        b.iter(|| anchors::choose(black_box(&literals), b""))
+    });
+    c.bench_function("anchors/choose_builtin_1MiB_sample", |b| {
+        b.iter(|| anchors::choose(black_box(&literals), sample))
+    });
 }
 
 criterion_group!(benches, bench);

@@ -117,7 +117,17 @@ fn count_in(sample: &[u8], pieces: &[&[u8]]) -> Vec<u32> {
         keys[s] = key;
         ids[s] = id as u32;
     }
+    // Most sample positions start no piece: a bit per 2-byte prefix rejects them first.
+    let mut prefixes = vec![0u64; 1 << 10];
+    for p in pieces.iter().filter(|p| p.len() == 4) {
+        let k = u16::from_le_bytes([p[0], p[1]]) as usize;
+        prefixes[k >> 6] |= 1 << (k & 63);
+    }
     for w in sample.windows(4) {
+        let k = u16::from_le_bytes([w[0], w[1]]) as usize;
+        if prefixes[k >> 6] & (1 << (k & 63)) == 0 {
+            continue;
+        }
         let key = u32::from_le_bytes([w[0], w[1], w[2], w[3]]);
         let mut s = slot(key);
         while ids[s] != u32::MAX {
