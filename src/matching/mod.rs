@@ -437,6 +437,36 @@ mod tests {
     }
 
     #[test]
+    fn short_overlapping_and_many_literals_are_all_found() {
+        // A 3-byte literal (its own anchor, a prefix of other anchors), literals inside one
+        // another, and 700 generated ones (several SIMD groups).
+        let mut pack = String::new();
+        let mut lits: Vec<String> = ["abc", "abcdef", "xabcdefy", "cdef", "Too many open files"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        lits.extend((0..700).map(|i| format!("w{} fault {i:04} seen", i % 13)));
+        for (i, l) in lits.iter().enumerate() {
+            pack.push_str(&format!(
+                "[[rule]]\nid = \"t.r{i}\"\ntitle = \"t\"\nseverity = \"low\"\n\
+                 component = \"app\"\nlayer = \"application\"\nliterals = [{l:?}]\n\
+                 runbook = [\"none\"]\n\n"
+            ));
+        }
+        let rules = crate::rules::pack::parse_pack("t.toml", &pack).expect("pack parses");
+        let mut text = b"xabcdefy\nab abc abcde\nzcdefabcdef\n".to_vec();
+        for (i, l) in lits.iter().enumerate().step_by(7) {
+            text.extend_from_slice(format!("{i} {l} {}\n", &l[..l.len() - 1]).as_bytes());
+        }
+        let m = Matcher::tuned(rules, &text).unwrap();
+        assert!(m.groups.len() > 1, "{} groups", m.groups.len());
+        assert_eq!(
+            cursor_rules_by_line(&m, &text),
+            naive_rules_by_line(&m, &text)
+        );
+    }
+
+    #[test]
     fn a_literal_must_end_by_the_search_bound() {
         let m = Matcher::new(crate::rules::load(&[], false).unwrap()).unwrap();
         let text = b"x Too many open files\n";
