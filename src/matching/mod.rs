@@ -466,6 +466,45 @@ mod tests {
         );
     }
 
+    fn pack_of(lits: &[String]) -> Vec<Rule> {
+        let mut pack = String::new();
+        for (i, l) in lits.iter().enumerate() {
+            pack.push_str(&format!(
+                "[[rule]]\nid = \"t.r{i}\"\ntitle = \"t\"\nseverity = \"low\"\n\
+                 component = \"app\"\nlayer = \"application\"\nliterals = [{l:?}]\n\
+                 runbook = [\"none\"]\n\n"
+            ));
+        }
+        crate::rules::pack::parse_pack("t.toml", &pack).expect("pack parses")
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(500))]
+        /// Over a 3-letter alphabet literals overlap, nest and share anchors everywhere: the
+        /// anchor pass must still find exactly what a search for every literal finds, whatever
+        /// the sample it was tuned to.
+        #[test]
+        fn anchor_pass_equals_naive_search(
+            lits in proptest::collection::vec("[abc][abc ]{1,8}[abc]", 1..40),
+            pieces in proptest::collection::vec((0usize..1000, "[abc \n]{0,6}"), 0..80),
+            sample in "[abc \n]{0,200}",
+        ) {
+            let m = Matcher::tuned(pack_of(&lits), sample.as_bytes()).unwrap();
+            // Literals (some cut short) between random bits of text.
+            let mut text = Vec::new();
+            for (i, junk) in &pieces {
+                let l = lits[i % lits.len()].as_bytes();
+                text.extend_from_slice(if i % 4 == 0 { &l[..l.len() - 1] } else { l });
+                text.extend_from_slice(junk.as_bytes());
+            }
+            let text = &text[..];
+            proptest::prop_assert_eq!(
+                cursor_rules_by_line(&m, text),
+                naive_rules_by_line(&m, text)
+            );
+        }
+    }
+
     #[test]
     fn a_literal_must_end_by_the_search_bound() {
         let m = Matcher::new(crate::rules::load(&[], false).unwrap()).unwrap();
