@@ -147,6 +147,8 @@ pub fn scan(args: ScanArgs) -> i32 {
         until,
         split_bytes: args.split_bytes,
         progress: Some(progress.bytes.clone()),
+        // Accumulo's events written to both X.log and X.debug.log count once.
+        counted_elsewhere: scan::copies::plan(&walked.inputs),
     };
     let inputs_display: Vec<String> = if args.paths.is_empty() {
         vec!["-".to_string()]

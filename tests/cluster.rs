@@ -100,6 +100,38 @@ const NOT_REPORTED: &[(&str, u64, &str)] = &[
         58,
         "INFO twin of the WARN at line 57",
     ),
+    // Accumulo 1.x writes these to master_app1.debug.log too: counted once, from there (the
+    // debug log's rows 1, 6, 9, 17, 18 and 23 of this table).
+    (
+        "app1/accumulo/master_app1.log",
+        1,
+        "counted from master_app1.debug.log",
+    ),
+    (
+        "app1/accumulo/master_app1.log",
+        8,
+        "counted from master_app1.debug.log",
+    ),
+    (
+        "app1/accumulo/master_app1.log",
+        9,
+        "counted from master_app1.debug.log",
+    ),
+    (
+        "app1/accumulo/master_app1.log",
+        10,
+        "counted from master_app1.debug.log",
+    ),
+    (
+        "app1/accumulo/master_app1.log",
+        12,
+        "counted from master_app1.debug.log",
+    ),
+    (
+        "app1/accumulo/master_app1.log",
+        17,
+        "counted from master_app1.debug.log",
+    ),
     // `shutdown called` / `java.lang.Exception: shutdown Follower` is also logged on every clean
     // stop; the failure is reported at line 16 ("Exception when following the leader").
     (
@@ -242,4 +274,46 @@ fn triage_starts_in_the_storage_layer_and_every_layout_is_recognised() {
     for f in v["findings"].as_array().unwrap() {
         assert!(f["host"].is_string(), "no host for {}", f["rule"]);
     }
+}
+
+#[test]
+fn an_event_accumulo_writes_to_both_of_its_files_counts_once() {
+    let (seen, v) = sweep();
+    let lost: Vec<&serde_json::Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "accumulo.lost-servers" && f["host"] == "app1")
+        .collect();
+    // "Lost servers" twice (dn3, then dn1), each in master_app1.log and its debug log.
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    assert_eq!(lost[0]["count"], 2);
+    assert_eq!(
+        lost[0]["files"],
+        serde_json::json!([fixture()
+            .join("app1/accumulo/master_app1.debug.log")
+            .to_string_lossy()])
+    );
+    assert!(
+        !seen
+            .keys()
+            .any(|(f, _)| f == "app1/accumulo/master_app1.log")
+    );
+    let source = v["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| {
+            s["path"]
+                .as_str()
+                .unwrap()
+                .ends_with("app1/accumulo/master_app1.log")
+        })
+        .unwrap();
+    let note = source["note"].as_str().unwrap();
+    assert!(
+        note.starts_with("events from 2024-06-18T03:30:07.118 on are counted from ")
+            && note.contains("master_app1.debug.log"),
+        "{note}"
+    );
 }

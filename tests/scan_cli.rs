@@ -550,3 +550,48 @@ fn over_long_lines_are_cut_and_counted_and_lines_stay_exact() {
     assert_eq!(f["count"], 1, "the hit past the cut is not seen");
     assert_eq!(f["evidence"][0]["line"], 2);
 }
+
+#[test]
+fn accumulo_events_in_both_files_count_once_and_older_ones_in_the_plain_log_still_count() {
+    let d = tempfile::tempdir().unwrap();
+    let lost = |t: &str| {
+        format!(
+            "2024-03-11 {t},000 [tserver.TabletServer] ERROR: Lost tablet server lock (reason = LOCK_DELETED), exiting.\n"
+        )
+    };
+    // The plain log reaches further back than its debug log (which rotates faster).
+    let plain = format!(
+        "{}2024-03-11 01:00:01,000 [tserver.TabletServer] INFO : started\n{}",
+        lost("01:00:00"),
+        lost("02:30:00")
+    );
+    let debug = format!(
+        "2024-03-11 02:00:00,000 [tserver.TabletServer] DEBUG: scan\n{}",
+        lost("02:30:00")
+    );
+    write(d.path(), "logs/tserver_n1.log", plain.as_bytes());
+    write(d.path(), "logs/tserver_n1.debug.log", debug.as_bytes());
+    let lost_lock = |v: &Value| {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "test.tserver-lock")
+            .cloned()
+            .expect("test.tserver-lock reported")
+    };
+    let v = json(&scan_cmd().arg("--format=json").arg(d.path()).stdout_for(1));
+    let f = lost_lock(&v);
+    assert_eq!(f["count"], 2, "01:00 from the .log, 02:30 once: {f}");
+    assert_eq!(f["first_seen"], "2024-03-11T01:00:00");
+    assert_eq!(f["files_total"], 2);
+    // Without the debug log, the plain log counts whole.
+    let v = json(
+        &scan_cmd()
+            .arg("--format=json")
+            .arg(d.path().join("logs/tserver_n1.log"))
+            .stdout_for(1),
+    );
+    assert_eq!(lost_lock(&v)["count"], 2);
+    assert_eq!(v["sources"][0]["note"], Value::Null);
+}

@@ -49,7 +49,7 @@ const MR_AM: Service = svc("mapreduce", "yarn", Data);
 const SPARK_EXECUTOR: Service = svc("spark-executor", "spark", App);
 
 /// Strips rotation and compression suffixes: `x.log.3.gz` -> `x.log`, `x.log.2024-03-11` -> `x.log`.
-fn base_name(name: &str) -> &str {
+pub fn base_name(name: &str) -> &str {
     let mut n = name;
     loop {
         let before = n;

@@ -6,10 +6,10 @@
 
 use std::io::{self, Write};
 
-use super::Summary;
 use super::text::{
     BOLD, DIM, WIDTH, clip, clip_left, human_bytes, sev_style, short_time, thousands, wrap,
 };
+use super::{SourceRow, Summary};
 use crate::finding::{self, fingerprint::hex};
 use crate::matching::Occurrence;
 use crate::rules::{Rule, Severity};
@@ -113,6 +113,19 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
         writeln!(out, "{BOLD}Skipped{BOLD:#}")?;
         for p in &s.skipped {
             writeln!(out, "  {}: {}", p.path, p.message)?;
+        }
+        writeln!(out)?;
+    }
+    let notes: Vec<&SourceRow> = s.sources.iter().filter(|r| r.note.is_some()).collect();
+    if !notes.is_empty() {
+        writeln!(out, "{BOLD}Counted once{BOLD:#}")?;
+        for r in notes {
+            writeln!(
+                out,
+                "  {}: {}",
+                r.path,
+                r.note.as_deref().unwrap_or_default()
+            )?;
         }
         writeln!(out)?;
     }

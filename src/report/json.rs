@@ -103,6 +103,7 @@ struct Source<'a> {
     lines: u64,
     service: Option<&'a str>,
     host: Option<&'a str>,
+    note: Option<&'a str>,
 }
 
 #[derive(Serialize)]
@@ -210,6 +211,7 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
                 lines: r.lines,
                 service: r.service,
                 host: r.host.as_deref(),
+                note: r.note.as_deref(),
             })
             .collect(),
         skipped: s

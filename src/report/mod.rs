@@ -27,6 +27,8 @@ pub struct SourceRow {
     pub lines: u64,
     pub service: Option<&'static str>,
     pub host: Option<String>,
+    /// Part of the file counted from another one (Accumulo's X.log and X.debug.log).
+    pub note: Option<String>,
 }
 
 /// Everything an end-of-scan report shows.
@@ -132,6 +134,7 @@ impl Collector {
                 lines: r.stats.lines,
                 service: r.origin.service,
                 host: r.origin.host.clone(),
+                note: r.note.clone(),
             });
         }
         self.aggregate

@@ -4,6 +4,7 @@
 //! number of threads.
 
 pub mod block;
+pub mod copies;
 pub mod split;
 
 use std::collections::BTreeMap;
@@ -30,6 +31,23 @@ pub struct Options {
     pub split_bytes: u64,
     /// Bytes read from disk so far, for progress.
     pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// By input index: events from some time on counted from another file (`copies`).
+    pub counted_elsewhere: Vec<Option<copies::CountedElsewhere>>,
+}
+
+impl Options {
+    /// The latest event time counted in input `index`.
+    fn until(&self, index: usize) -> Option<i64> {
+        let copy = self
+            .counted_elsewhere
+            .get(index)
+            .and_then(|c| c.as_ref())
+            .map(|c| c.from_key - 1);
+        match (self.until, copy) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// Default range size for splitting large files.
@@ -48,6 +66,8 @@ pub struct FileReport {
     pub error: Option<String>,
     /// Read, but the file changed meanwhile (shrank, replaced, removed).
     pub warning: Option<String>,
+    /// Part of the file counted elsewhere (`copies`).
+    pub note: Option<String>,
     /// Left out on purpose (binary).
     pub skipped: Option<String>,
 }
@@ -120,6 +140,11 @@ fn scan_contents(
         occurrences: Vec::new(),
         error: None,
         warning: None,
+        note: opts
+            .counted_elsewhere
+            .get(index)
+            .and_then(|c| c.as_ref())
+            .map(|c| c.note()),
         skipped: None,
     };
     if let Input::File(p) = input
@@ -160,7 +185,7 @@ fn scan_contents(
         &report.path,
         &report.origin,
         opts.since,
-        opts.until,
+        opts.until(report.index),
     );
     let mut agg = FileAggregator::new(
         &matcher.rules,
@@ -231,7 +256,7 @@ fn scan_split(
         &report.path,
         &report.origin,
         opts.since,
-        opts.until,
+        opts.until(report.index),
     );
     let parts: Vec<(StreamStats, Vec<Finding>)> = ranges
         .par_iter()

@@ -32,23 +32,29 @@ pub fn sample(inputs: &[Input]) -> Vec<u8> {
         if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
             continue;
         }
-        let Ok(mut file) = File::open(path) else {
-            continue;
-        };
-        let want = per_file.min(SAMPLE_BYTES - out.len()) as u64;
-        let mut head = [0u8; 2];
-        let Ok(n) = file.read(&mut head) else {
-            continue;
-        };
-        let head = std::io::Cursor::new(head[..n].to_vec());
-        if head.get_ref() == &[0x1f, 0x8b] {
-            let gz = flate2::read::MultiGzDecoder::new(head.chain(file));
-            let _ = gz.take(want).read_to_end(&mut out);
-        } else {
-            let _ = head.chain(file).take(want).read_to_end(&mut out);
-        }
+        let want = per_file.min(SAMPLE_BYTES - out.len());
+        read_head(path, want, &mut out);
     }
     out
+}
+
+/// Appends up to `max` bytes of the text at the start of the file at `path` (gzip decoded)
+/// to `out`; what cannot be read is left out.
+pub fn read_head(path: &std::path::Path, max: usize, out: &mut Vec<u8>) {
+    let Ok(mut file) = File::open(path) else {
+        return;
+    };
+    let mut magic = [0u8; 2];
+    let Ok(n) = file.read(&mut magic) else {
+        return;
+    };
+    let magic = std::io::Cursor::new(magic[..n].to_vec());
+    if magic.get_ref() == &[0x1f, 0x8b] {
+        let gz = flate2::read::MultiGzDecoder::new(magic.chain(file));
+        let _ = gz.take(max as u64).read_to_end(out);
+    } else {
+        let _ = magic.chain(file).take(max as u64).read_to_end(out);
+    }
 }
 
 #[cfg(test)]
