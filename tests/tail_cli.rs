@@ -615,3 +615,40 @@ fn bad_arguments_exit_2() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn accumulo_lines_written_to_both_files_are_reported_once_from_the_debug_log() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = logs(&d);
+    let (plain, debug) = (dir.join("tserver_n1.log"), dir.join("tserver_n1.debug.log"));
+    fs::write(&plain, "").unwrap();
+    fs::write(&debug, "").unwrap();
+    let (mut wp, mut wd) = (append(&plain), append(&debug));
+    let t = Tail::start(&ndjson_args(), &[&dir]);
+    t.wait_stderr("tserver_n1.log: not followed: Accumulo writes its lines to");
+    let lost = |id: u32| {
+        format!(
+            "2024-03-11 02:30:{id:02},000 [tserver.TabletServer] ERROR: id={id} Lost tablet server lock (reason = LOCK_DELETED), exiting.\n\
+             2024-03-11 02:30:{id:02},500 [tserver.TabletServer] INFO : id=0 next\n"
+        )
+    };
+    // As Accumulo does: each line to the plain log and to the debug log.
+    put(&mut wp, &lost(7));
+    put(&mut wd, &lost(7));
+    t.wait_ids(&[7]);
+    // Give a second copy time to arrive, then count everything printed.
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, lines, _) = t.stop();
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let reported: Vec<&Value> = events.iter().filter(|v| id_of(v) == Some(7)).collect();
+    assert_eq!(reported.len(), 1, "{lines:#?}");
+    assert!(
+        reported[0]["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("tserver_n1.debug.log")
+    );
+}

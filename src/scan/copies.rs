@@ -59,12 +59,12 @@ fn first_stamp(path: &Path) -> Option<(i64, String)> {
     })
 }
 
-/// Per input (same order): whether its events from some time on are counted from another file.
-pub fn plan(inputs: &[Input]) -> Vec<Option<CountedElsewhere>> {
+/// Among `paths`: the Accumulo `X.log*` files (by index) whose `X.debug.log*` family is there
+/// too, with that family's files.
+pub fn plain_copies<'p>(paths: &[&'p Path]) -> Vec<(usize, Vec<&'p Path>)> {
     let mut debug_logs: HashMap<(PathBuf, String), Vec<&Path>> = HashMap::new();
-    let mut copies = Vec::new();
-    for (i, input) in inputs.iter().enumerate() {
-        let Input::File(path) = input else { continue };
+    let mut plain = Vec::new();
+    for (i, path) in paths.iter().enumerate() {
         let Some((dir, stem, debug)) = family(path) else {
             continue;
         };
@@ -74,19 +74,33 @@ pub fn plan(inputs: &[Input]) -> Vec<Option<CountedElsewhere>> {
         if debug {
             debug_logs.entry((dir, stem)).or_default().push(path);
         } else {
-            copies.push((i, (dir, stem)));
+            plain.push((i, (dir, stem)));
         }
     }
+    plain
+        .into_iter()
+        .filter_map(|(i, key)| debug_logs.get(&key).map(|d| (i, d.clone())))
+        .collect()
+}
+
+/// Per input (same order): whether its events from some time on are counted from another file.
+pub fn plan(inputs: &[Input]) -> Vec<Option<CountedElsewhere>> {
+    let files: Vec<(usize, &Path)> = inputs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, input)| match input {
+            Input::File(p) => Some((i, p.as_path())),
+            Input::Stdin => None,
+        })
+        .collect();
+    let paths: Vec<&Path> = files.iter().map(|(_, p)| *p).collect();
     let mut out = vec![None; inputs.len()];
-    let mut earliest: HashMap<(PathBuf, String), Option<CountedElsewhere>> = HashMap::new();
-    for (i, key) in copies {
-        let Some(paths) = debug_logs.get(&key) else {
-            continue;
-        };
-        out[i] = earliest
-            .entry(key)
-            .or_insert_with(|| {
-                paths
+    let mut earliest: HashMap<Vec<&Path>, Option<CountedElsewhere>> = HashMap::new();
+    for (k, debug_logs) in plain_copies(&paths) {
+        out[files[k].0] = earliest
+            .entry(debug_logs)
+            .or_insert_with_key(|debug_logs| {
+                debug_logs
                     .iter()
                     .filter_map(|p| first_stamp(p).map(|(k, iso)| (k, iso, p)))
                     .min_by_key(|(k, _, _)| *k)

@@ -55,6 +55,32 @@ impl<'m> Follower<'m> {
                 ),
             }
         }
+        // Accumulo writes its INFO-and-above lines to X.log and again to X.debug.log: when
+        // both are here, only the debug log is followed, so each event is reported once.
+        let paths: Vec<&std::path::Path> = found.iter().map(|(p, _)| p.as_path()).collect();
+        let copies = crate::scan::copies::plain_copies(&paths);
+        let mut skip = HashSet::new();
+        let mut notes = Vec::new();
+        for (i, debug_logs) in copies {
+            skip.insert(i);
+            notes.push((
+                format!("accumulo copy: {}", paths[i].display()),
+                format!(
+                    "{}: not followed: Accumulo writes its lines to {} too, which is followed",
+                    paths[i].display(),
+                    debug_logs[0].display()
+                ),
+            ));
+        }
+        for (key, message) in notes {
+            self.warn_once(key, message);
+        }
+        let mut found: Vec<(PathBuf, Metadata)> = found
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !skip.contains(i))
+            .map(|(_, f)| f)
+            .collect();
         let mut renewed = HashSet::new();
         let mut seen = HashSet::new();
         let mut saved_at = None;
