@@ -227,6 +227,46 @@ fn fifos_inside_folders_are_skipped_never_opened() {
 }
 
 #[test]
+fn a_pipe_given_by_name_is_read_once_whole() {
+    // `logtriage scan <(zcat x.gz)` hands over a pipe: nothing may read from it before the
+    // scan (no sample for tuning, no head probe), or its first bytes would be lost.
+    let d = tempfile::tempdir().unwrap();
+    let fifo = d.path().join("tserver_n1.debug.log");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("skipped: mkfifo is not available");
+        return;
+    }
+    let plain = write(d.path(), "tserver_n1.log", FAIL_LINE.as_bytes());
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || {
+            let text = format!(
+                "{FAIL_LINE}{}",
+                "2024-03-11 02:14:32,000 INFO x\n".repeat(5000)
+            );
+            std::fs::write(&fifo, text).unwrap();
+        })
+    };
+    let out = scan_cmd()
+        .arg("--format=json")
+        .arg(&fifo)
+        .arg(&plain)
+        .timeout(std::time::Duration::from_secs(20))
+        .stdout_for(1);
+    writer.join().unwrap();
+    let v = json(&out);
+    let pipe = &v["sources"][0];
+    assert!(
+        pipe["path"]
+            .as_str()
+            .unwrap()
+            .ends_with("tserver_n1.debug.log")
+    );
+    assert_eq!(pipe["lines"], 5002, "{pipe}");
+}
+
+#[test]
 fn unreadable_files_are_named_exit_2_and_the_rest_is_scanned() {
     use std::os::unix::fs::PermissionsExt;
     let d = tempfile::tempdir().unwrap();

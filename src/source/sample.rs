@@ -28,19 +28,19 @@ pub fn sample(inputs: &[Input]) -> Vec<u8> {
         if out.len() >= SAMPLE_BYTES {
             break;
         }
-        // Never open what could block (a FIFO given by name).
-        if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
-            continue;
-        }
         let want = per_file.min(SAMPLE_BYTES - out.len());
         read_head(path, want, &mut out);
     }
     out
 }
 
-/// Appends up to `max` bytes of the text at the start of the file at `path` (gzip decoded)
-/// to `out`; what cannot be read is left out.
+/// Appends up to `max` bytes of the text at the start of the regular file at `path` (gzip
+/// decoded) to `out`; what cannot be read is left out, and nothing else is opened.
 pub fn read_head(path: &std::path::Path, max: usize, out: &mut Vec<u8>) {
+    // Only regular files: a pipe (`<(zcat x)`) can be read once, and the scan will read it.
+    if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
+        return;
+    }
     let Ok(mut file) = File::open(path) else {
         return;
     };
