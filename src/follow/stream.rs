@@ -88,6 +88,29 @@ pub struct Stream {
 }
 
 impl Stream {
+    /// A stream reading `file` from `at`, a line start that may be mid-file (following from the
+    /// end): line numbers up to `at` are counted as it goes, and lines continuing an event that
+    /// began before `at` are skipped.
+    pub fn from_line_start(
+        path: String,
+        origin: Origin,
+        allowed: Vec<bool>,
+        file: &File,
+        at: u64,
+        now: Instant,
+    ) -> Stream {
+        let mut s = Stream::new(path, origin, allowed, file, at, 1, now);
+        if at > 0 {
+            s.skip_cont = true;
+            s.counting = Some(Counting {
+                upto: at,
+                done: 0,
+                newlines: 0,
+            });
+        }
+        s
+    }
+
     /// A stream reading `file` from `at` (a line start), where line `line` starts.
     pub fn new(
         path: String,

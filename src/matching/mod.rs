@@ -323,6 +323,11 @@ impl Matcher {
         })
     }
 
+    /// Per rule: does it apply to a file at `path` (its `files` globs)?
+    pub fn rules_for_path(&self, path: &str) -> Vec<bool> {
+        self.rules.iter().map(|r| r.applies_to(path)).collect()
+    }
+
     /// A cursor for one pass over one buffer (see `LiteralCursor::next_hit`).
     pub fn cursor(&self) -> LiteralCursor<'_> {
         LiteralCursor {

@@ -55,7 +55,7 @@ impl<'a> StreamContext<'a> {
         since: Option<i64>,
         until: Option<i64>,
     ) -> Self {
-        let allowed = matcher.rules.iter().map(|r| r.applies_to(path)).collect();
+        let allowed = matcher.rules_for_path(path);
         StreamContext {
             matcher,
             allowed,

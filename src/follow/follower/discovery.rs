@@ -9,7 +9,7 @@ use std::time::{Instant, SystemTime};
 use super::{BIRTH_MARGIN, Follower, Start, relative_like};
 use crate::finding::classify::classify;
 use crate::follow::identity::{Ident, born, current_path, is_compressed, last_line_start, read_at};
-use crate::follow::stream::{Counting, Stream};
+use crate::follow::stream::Stream;
 use crate::scan::block::{BINARY_PROBE_BYTES, looks_binary};
 use crate::source::{self, Input};
 
@@ -191,16 +191,7 @@ impl<'m> Follower<'m> {
             Start::Beginning => Stream::new(key, origin, allowed, &file, 0, 1, now),
             Start::End => {
                 let at = last_line_start(&file, size).unwrap_or(size);
-                let mut s = Stream::new(key, origin, allowed, &file, at, 1, now);
-                if at > 0 {
-                    s.skip_cont = true;
-                    s.counting = Some(Counting {
-                        upto: at,
-                        done: 0,
-                        newlines: 0,
-                    });
-                }
-                s
+                Stream::from_line_start(key, origin, allowed, &file, at, now)
             }
             Start::Appeared => {
                 if let Some(f) = self.finished.remove(&ident)

@@ -400,11 +400,7 @@ impl<'m> Follower<'m> {
     }
 
     fn allowed(&self, path: &str) -> Vec<bool> {
-        self.matcher
-            .rules
-            .iter()
-            .map(|r| r.applies_to(path))
-            .collect()
+        self.matcher.rules_for_path(path)
     }
 }
 

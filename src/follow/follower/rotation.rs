@@ -13,7 +13,7 @@ use crate::finding::classify::classify;
 use crate::follow::identity::{
     HEAD_BYTES, Ident, born, holds_at, holds_before, is_compressed, last_line_start, read_at,
 };
-use crate::follow::stream::{Counting, Stream};
+use crate::follow::stream::Stream;
 use crate::scan::block::{BINARY_PROBE_BYTES, looks_binary};
 
 impl<'m> Follower<'m> {
@@ -269,28 +269,14 @@ impl<'m> Follower<'m> {
             }
             let size = r.file.metadata().map_or(tw.size, |m| m.len());
             let at = last_line_start(&r.file, size).unwrap_or(size);
-            let mut s = Stream::new(
+            r.s = Stream::from_line_start(
                 r.s.path.clone(),
                 r.s.origin.clone(),
-                self.matcher
-                    .rules
-                    .iter()
-                    .map(|x| x.applies_to(&r.s.path))
-                    .collect(),
+                self.matcher.rules_for_path(&r.s.path),
                 &r.file,
                 at,
-                1,
                 now,
             );
-            if at > 0 {
-                s.skip_cont = true;
-                s.counting = Some(Counting {
-                    upto: at,
-                    done: 0,
-                    newlines: 0,
-                });
-            }
-            r.s = s;
             r.twin = None;
             r.size_seen = u64::MAX;
         }
