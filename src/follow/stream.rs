@@ -326,22 +326,19 @@ impl Stream {
                 return;
             }
         }
-        let allowed = std::mem::take(&mut self.allowed);
         let mut occs = Vec::new();
         let consumed = {
             let ctx = StreamContext {
                 matcher,
-                allowed,
+                allowed: self.allowed.as_slice().into(),
                 origin: &self.origin,
                 since: None,
                 until: None,
             };
             let mut sc = Scanner::new(&ctx, layout, self.line);
-            let n = sc.scan(&self.pending[..end], last, &mut |h| {
+            sc.scan(&self.pending[..end], last, &mut |h| {
                 occs.push(h.occurrence())
-            });
-            self.allowed = ctx.allowed;
-            n
+            })
         };
         self.consume(consumed);
         for o in occs {

@@ -39,7 +39,7 @@ pub struct StreamStats {
 pub struct StreamContext<'a> {
     pub matcher: &'a Matcher,
     /// Which rules apply to this path (`files` globs).
-    pub allowed: Vec<bool>,
+    pub allowed: std::borrow::Cow<'a, [bool]>,
     pub origin: &'a Origin,
     /// Only events whose timestamp key is within these bounds (untimed events always pass).
     pub since: Option<i64>,
@@ -55,7 +55,7 @@ impl<'a> StreamContext<'a> {
         since: Option<i64>,
         until: Option<i64>,
     ) -> Self {
-        let allowed = matcher.rules_for_path(path);
+        let allowed = matcher.rules_for_path(path).into();
         StreamContext {
             matcher,
             allowed,
@@ -68,7 +68,7 @@ impl<'a> StreamContext<'a> {
     /// A context in which every rule applies and no time bound is set (rule examples,
     /// benchmarks, fuzzing).
     pub fn all_rules(matcher: &'a Matcher, origin: &'a Origin) -> Self {
-        let allowed = vec![true; matcher.rules.len()];
+        let allowed = vec![true; matcher.rules.len()].into();
         StreamContext {
             matcher,
             allowed,
