@@ -36,6 +36,21 @@ pub struct Options {
 }
 
 impl Options {
+    /// The context in which `report`'s input is scanned: its rules, origin and time bounds.
+    fn context<'a>(
+        &self,
+        matcher: &'a Matcher,
+        report: &'a FileReport,
+    ) -> block::StreamContext<'a> {
+        block::StreamContext::new(
+            matcher,
+            &report.path,
+            &report.origin,
+            self.since,
+            self.until(report.index),
+        )
+    }
+
     /// The latest event time counted in input `index`.
     fn until(&self, index: usize) -> Option<i64> {
         let copy = self
@@ -180,13 +195,7 @@ fn scan_contents(
         crate::finding::classify::refine_by_content(&mut report.origin, &head);
         reader = Box::new(std::io::Read::chain(std::io::Cursor::new(head), reader));
     }
-    let ctx = block::StreamContext::new(
-        matcher,
-        &report.path,
-        &report.origin,
-        opts.since,
-        opts.until(report.index),
-    );
+    let ctx = opts.context(matcher, &report);
     let mut agg = FileAggregator::new(
         &matcher.rules,
         index as u32,
@@ -251,13 +260,7 @@ fn scan_split(
         Ok(r) => r,
         Err(_) => return false,
     };
-    let ctx = block::StreamContext::new(
-        matcher,
-        &report.path,
-        &report.origin,
-        opts.since,
-        opts.until(report.index),
-    );
+    let ctx = opts.context(matcher, report);
     let parts: Vec<(StreamStats, Vec<Finding>)> = ranges
         .par_iter()
         .with_max_len(1)
