@@ -237,18 +237,7 @@ fn binary_file_is_skipped_with_a_note() {
     write(d.path(), "core.bin", &bin);
     let out = scan_cmd().arg("--format=json").arg(d.path()).stdout_for(1);
     let v = json(&out);
-    assert!(
-        v["skipped"][0]["path"]
-            .as_str()
-            .unwrap()
-            .ends_with("core.bin")
-    );
-    assert!(
-        v["skipped"][0]["message"]
-            .as_str()
-            .unwrap()
-            .contains("binary")
-    );
+    assert_skipped(&v, "core.bin", "binary");
     assert_eq!(v["findings"][0]["files"].as_array().unwrap().len(), 1);
 }
 

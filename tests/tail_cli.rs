@@ -8,13 +8,14 @@
 
 mod common;
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::append;
 use serde_json::Value;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -31,14 +32,6 @@ fn fail(id: u32) -> String {
 
 fn ok(id: u32) -> String {
     format!("2024-03-11 02:15:00,000 INFO  [com.koverse.server.Server] - id={id} fine\n")
-}
-
-fn append(p: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .unwrap()
 }
 
 fn put(f: &mut File, s: &str) {

@@ -19,12 +19,15 @@
 //! `--flush-after` in the middle of its stack trace is by design two events); and the wall
 //! clock moves on a little after a start and a checkpoint (see `settle_clock`).
 
+mod common;
+
 use std::collections::{HashMap, VecDeque};
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use common::append;
 use logtriage::follow::{Config, Emitted, Follower, checkpoint::State};
 use logtriage::matching::Matcher;
 use proptest::prelude::*;
@@ -118,14 +121,6 @@ fn event_text(id: u64) -> (String, bool) {
         }
     }
     (t, failure)
-}
-
-fn append(p: &Path) -> File {
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .unwrap()
 }
 
 impl Model {

@@ -31,6 +31,31 @@ pub fn scan_cmd() -> Command {
     c
 }
 
+/// Opens `p` for appending (created if missing), as a log writer does.
+pub fn append(p: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .unwrap()
+}
+
+/// Asserts that the JSON report's first `skipped` entry is the file ending in `name`, for a
+/// reason containing `why`.
+pub fn assert_skipped(v: &serde_json::Value, name: &str, why: &str) {
+    let s = &v["skipped"][0];
+    assert!(
+        s["path"].as_str().is_some_and(|p| p.ends_with(name)),
+        "skipped: {}",
+        v["skipped"]
+    );
+    assert!(
+        s["message"].as_str().is_some_and(|m| m.contains(why)),
+        "skipped: {}",
+        v["skipped"]
+    );
+}
+
 pub fn write(dir: &Path, name: &str, text: &[u8]) -> PathBuf {
     let p = dir.join(name);
     std::fs::create_dir_all(p.parent().unwrap()).unwrap();
