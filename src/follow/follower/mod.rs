@@ -35,7 +35,7 @@ mod resume;
 mod rotation;
 
 use std::collections::{HashMap, HashSet};
-use std::fs::{self, File};
+use std::fs::{self, File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
@@ -413,6 +413,27 @@ fn relative_like(old: &Path, new: PathBuf) -> PathBuf {
         return rel.to_path_buf();
     }
     new
+}
+
+/// The regular files in `dir` whose path passes `wanted`, with their metadata, sorted by path
+/// (none when the folder cannot be read). Only wanted files are `stat`ed.
+fn files_in(dir: &Path, wanted: impl Fn(&Path) -> bool) -> Vec<(PathBuf, Metadata)> {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<(PathBuf, Metadata)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| wanted(p))
+        .filter_map(|p| {
+            fs::metadata(&p)
+                .ok()
+                .filter(Metadata::is_file)
+                .map(|m| (p, m))
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    files
 }
 
 fn parent_of(p: &Path) -> PathBuf {

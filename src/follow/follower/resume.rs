@@ -2,11 +2,11 @@
 //! copy) and checked to be the same file, and the entries a checkpoint is made of.
 
 use std::collections::HashSet;
-use std::fs::{self, File, Metadata};
+use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use super::{Follower, parent_of};
+use super::{Follower, files_in, parent_of};
 use crate::finding::classify::classify;
 use crate::follow::checkpoint::{self, Entry, State};
 use crate::follow::identity::{HEAD_BYTES, Ident, fnv64, read_at};
@@ -103,24 +103,16 @@ impl<'m> Follower<'m> {
                 }
             }
             let mut copy = None;
-            if let Ok(entries) = fs::read_dir(&dir) {
-                let mut names: Vec<PathBuf> = entries.flatten().map(|d| d.path()).collect();
-                names.sort();
-                for p in names {
-                    let Ok(m) = fs::metadata(&p) else { continue };
-                    let id = Ident::of(&m);
-                    if !m.is_file()
-                        || m.len() < e.read_to
-                        || self.readers.iter().any(|r| r.ident == id)
-                    {
-                        continue;
-                    }
-                    if let Ok(f) = File::open(&p)
-                        && verify(&f, m.len(), &e)
-                    {
-                        copy = Some((p, m, f));
-                        break;
-                    }
+            for (p, m) in files_in(&dir, |_| true) {
+                let id = Ident::of(&m);
+                if m.len() < e.read_to || self.readers.iter().any(|r| r.ident == id) {
+                    continue;
+                }
+                if let Ok(f) = File::open(&p)
+                    && verify(&f, m.len(), &e)
+                {
+                    copy = Some((p, m, f));
+                    break;
                 }
             }
             if let Some((p, m, f)) = copy {
@@ -180,15 +172,9 @@ impl<'m> Follower<'m> {
 
 /// The file in `dir` with this identity.
 fn find_by_ident(dir: &Path, ident: Ident) -> Option<(PathBuf, Metadata)> {
-    for p in fs::read_dir(dir).ok()?.flatten().map(|d| d.path()) {
-        if let Ok(m) = fs::metadata(&p)
-            && m.is_file()
-            && Ident::of(&m) == ident
-        {
-            return Some((p, m));
-        }
-    }
-    None
+    files_in(dir, |_| true)
+        .into_iter()
+        .find(|(_, m)| Ident::of(m) == ident)
 }
 
 /// Is this the file (or a copy of it) the checkpoint entry describes?

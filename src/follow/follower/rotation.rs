@@ -3,12 +3,12 @@
 //! rotated files created between two looks.
 
 use std::collections::HashSet;
-use std::fs::{self, File, Metadata};
+use std::fs::{File, Metadata};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime};
 
 use super::reading::emit;
-use super::{Emitted, Follower, parent_of};
+use super::{Emitted, Follower, files_in, parent_of};
 use crate::finding::classify::classify;
 use crate::follow::identity::{
     HEAD_BYTES, Ident, born, holds_at, holds_before, is_compressed, last_line_start, read_at,
@@ -101,27 +101,17 @@ impl<'m> Follower<'m> {
         let Some(base) = name.file_name().map(|n| n.to_string_lossy().into_owned()) else {
             return;
         };
-        let Ok(entries) = fs::read_dir(parent_of(name)) else {
-            return;
-        };
-        let mut names: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| {
-                p.file_name().is_some_and(|n| {
-                    let n = n.to_string_lossy();
-                    n.len() > base.len()
-                        && n.starts_with(base.as_str())
-                        && matches!(n.as_bytes()[base.len()], b'.' | b'-' | b'_')
-                })
+        let rotated = files_in(&parent_of(name), |p| {
+            p.file_name().is_some_and(|n| {
+                let n = n.to_string_lossy();
+                n.len() > base.len()
+                    && n.starts_with(base.as_str())
+                    && matches!(n.as_bytes()[base.len()], b'.' | b'-' | b'_')
             })
-            .collect();
-        names.sort();
-        for p in names {
-            let Ok(m) = fs::metadata(&p) else { continue };
+        });
+        for (p, m) in rotated {
             let ident = Ident::of(&m);
-            if !m.is_file()
-                || m.len() == 0
+            if m.len() == 0
                 || born(&m).is_none_or(|b| b < since)
                 || self.ignored.contains_key(&ident)
                 || self.readers.iter().any(|r| r.ident == ident && !r.closed)
@@ -198,14 +188,9 @@ impl<'m> Follower<'m> {
         s: &Stream,
         exclude: &[Ident],
     ) -> Option<(PathBuf, Metadata, File)> {
-        let entries = fs::read_dir(dir).ok()?;
-        let mut names: Vec<PathBuf> = entries.flatten().map(|e| e.path()).collect();
-        names.sort();
-        for p in names {
-            let Ok(m) = fs::metadata(&p) else { continue };
+        for (p, m) in files_in(dir, |_| true) {
             let ident = Ident::of(&m);
-            if !m.is_file()
-                || m.len() < s.off
+            if m.len() < s.off
                 || exclude.contains(&ident)
                 || self.readers.iter().any(|r| r.ident == ident && !r.closed)
             {
