@@ -165,8 +165,23 @@ fn first_bytes(r: &mut dyn Read, n: usize) -> io::Result<Vec<u8>> {
     })
 }
 
-/// Opens an input; bytes read from disk are added to `counter` when given.
+/// Opens an input; bytes read from disk are added to `counter` when given. Gzip is
+/// decompressed on a thread of its own, a few blocks ahead (for reading a whole input).
 pub fn open(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Result<Opened> {
+    open_input(input, counter, true)
+}
+
+/// As `open`, decompressing gzip on the caller's thread only as far as it reads: for reading
+/// the start of an input.
+pub fn open_inline(input: &Input) -> io::Result<Opened> {
+    open_input(input, None, false)
+}
+
+fn open_input(
+    input: &Input,
+    counter: Option<Arc<AtomicU64>>,
+    read_ahead: bool,
+) -> io::Result<Opened> {
     let mut raw: Box<dyn Read + Send> = match input {
         Input::Stdin => Box::new(Counted::new(io::stdin(), counter)),
         Input::File(p) => Box::new(Counted::new(File::open(p)?, counter)),
@@ -183,9 +198,13 @@ pub fn open(input: &Input, counter: Option<Arc<AtomicU64>>) -> io::Result<Opened
     }
     let joined = Cursor::new(head).chain(raw);
     let gz = flate2::read::MultiGzDecoder::new(io::BufReader::with_capacity(256 * 1024, joined));
-    // Decompress on another core while this one scans.
     Ok(Opened {
-        reader: Box::new(Pipelined::new(gz)),
+        // Decompress on another core while this one scans.
+        reader: if read_ahead {
+            Box::new(Pipelined::new(gz))
+        } else {
+            Box::new(gz)
+        },
         head: Vec::new(),
         compressed,
     })

@@ -3,9 +3,9 @@
 //! first regular files, gzip decompressed. Only speed depends on it; errors are left for the
 //! scan to report, and stdin, which can be read once, is never sampled.
 
-use std::fs::File;
 use std::io::Read;
 
+use super::open::open_inline;
 use super::walk::Input;
 
 /// Most bytes sampled in all.
@@ -41,19 +41,8 @@ pub fn read_head(path: &std::path::Path, max: usize, out: &mut Vec<u8>) {
     if !std::fs::metadata(path).is_ok_and(|m| m.is_file()) {
         return;
     }
-    let Ok(mut file) = File::open(path) else {
-        return;
-    };
-    let mut magic = [0u8; 2];
-    let Ok(n) = file.read(&mut magic) else {
-        return;
-    };
-    let magic = std::io::Cursor::new(magic[..n].to_vec());
-    if magic.get_ref() == &[0x1f, 0x8b] {
-        let gz = flate2::read::MultiGzDecoder::new(magic.chain(file));
-        let _ = gz.take(max as u64).read_to_end(out);
-    } else {
-        let _ = magic.chain(file).take(max as u64).read_to_end(out);
+    if let Ok(opened) = open_inline(&Input::File(path.to_path_buf())) {
+        let _ = opened.into_reader().take(max as u64).read_to_end(out);
     }
 }
 
