@@ -20,7 +20,8 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Sweep log files, folders (recursively) and stdin for known failures.
+    /// Sweep log files, folders (recursively), archives (tar, zip; compressed) and stdin for
+    /// known failures.
     Scan(ScanArgs),
     /// List or test rules.
     Rules {
@@ -70,7 +71,8 @@ pub struct ScanArgs {
     /// Files, folders (read recursively) or - for stdin. None: stdin.
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
-    /// Only files matching GLOB inside folders; !GLOB excludes (repeatable, like rg).
+    /// Only files matching GLOB inside folders and archives; !GLOB excludes (repeatable, like
+    /// rg). Archives inside folders are always opened, their members filtered.
     #[arg(short = 'g', long = "glob", value_name = "GLOB")]
     pub globs: Vec<String>,
     /// Output format.
@@ -103,6 +105,13 @@ pub struct ScanArgs {
     /// Follow symbolic links to folders.
     #[arg(short = 'L', long = "follow")]
     pub follow: bool,
+    /// The machine of inputs whose paths name none (stdin, a scan on the machine itself).
+    #[arg(long, value_name = "NAME")]
+    pub host: Option<String>,
+    /// The file name stdin's text is shown and classified under (its service, its rules),
+    /// e.g. koverse-server.log.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_name: Option<String>,
     /// Range size for scanning one large file in parallel (bytes; 0 = never split). For tests.
     #[arg(long, hide = true, default_value_t = crate::scan::SPLIT_BYTES)]
     pub split_bytes: u64,

@@ -106,6 +106,13 @@ pub fn scan(args: ScanArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
+    let member_globs = match source::walk::member_globs(&args.globs) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return EXIT_ERROR;
+        }
+    };
     // Stdin can be read once.
     let mut seen_stdin = false;
     walked
@@ -149,7 +156,17 @@ pub fn scan(args: ScanArgs) -> i32 {
         progress: Some(progress.bytes.clone()),
         // Accumulo's events written to both X.log and X.debug.log count once.
         counted_elsewhere: scan::copies::plan(&walked.inputs),
+        member_globs,
+        stdin_name: args.stdin_name.clone(),
     };
+    // The hosts of the files given are known before the scan (folders are weighed against
+    // their siblings); archive members and YARN banners add theirs as they are read.
+    let mut hosts = crate::source::hosts::Hosts::new(args.host.clone());
+    for input in &walked.inputs {
+        if let Input::File(p) = input {
+            hosts.add(&crate::source::origin::classify_path(&p.display().to_string()).1);
+        }
+    }
     let inputs_display: Vec<String> = if args.paths.is_empty() {
         vec!["-".to_string()]
     } else {
@@ -161,6 +178,7 @@ pub fn scan(args: ScanArgs) -> i32 {
         walked.errors.clone(),
         walked.skipped.clone(),
         args.max_evidence,
+        hosts,
     );
     let color = match args.color {
         ColorWhen::Auto => anstream::ColorChoice::Auto,
@@ -180,6 +198,7 @@ pub fn scan(args: ScanArgs) -> i32 {
     let format = args.format;
     scan::scan_all(&walked.inputs, &matcher, &opts, |mut r| {
         if format == Format::Ndjson {
+            collector.name_host(&mut r, &matcher.rules);
             check_io(report::ndjson::write_file(
                 &mut out,
                 &r,
@@ -187,35 +206,32 @@ pub fn scan(args: ScanArgs) -> i32 {
                 min,
             ));
         }
-        if let Some(e) = &r.error
-            && format == Format::Ndjson
-        {
-            eprintln!("logtriage: {}: {e}", r.path);
-        }
         collector.add(&mut r);
     });
     progress.finish();
     let summary = collector.finish(&matcher.rules, min, started.elapsed().as_millis());
+    // What could not be read is said on stderr, in every format: a report sent to a file
+    // must not hide it from the terminal.
+    for p in &summary.errors {
+        eprintln!("logtriage: {}: {}", p.path, p.message);
+    }
     match format {
         Format::Human => check_io(report::human::write(&mut out, &summary, &matcher.rules)),
         Format::Json => check_io(report::json::write(&mut out, &summary, &matcher.rules)),
-        Format::Ndjson => {
-            for p in &summary.errors {
-                if !walked.errors.is_empty() && walked.errors.contains(p) {
-                    eprintln!("logtriage: {}: {}", p.path, p.message);
-                }
-            }
-        }
+        Format::Ndjson => {}
     }
     check_io(out.flush());
     drop(out);
-    if format != Format::Human {
-        // Scripts read stdout; say on stderr what could not be read.
-        if format == Format::Json {
-            for p in &summary.errors {
-                eprintln!("logtriage: {}: {}", p.path, p.message);
+    if summary.nothing_scanned() {
+        eprintln!(
+            "logtriage: nothing was scanned: every input was skipped or could not be read{}",
+            if summary.skipped.is_empty() && summary.errors.is_empty() {
+                " (no input)"
+            } else {
+                ""
             }
-        }
+        );
+        return EXIT_ERROR;
     }
     if !summary.errors.is_empty() {
         EXIT_ERROR
@@ -281,7 +297,7 @@ pub fn rules_list(format: ListFormat, packs: &PackArgs) -> i32 {
 /// Does rule `ri` fire on `text` scanned as a file at `path`?
 fn example_fires(matcher: &Matcher, ri: u32, text: &str, path: Option<&str>) -> bool {
     let origin = path
-        .map(crate::finding::classify::classify)
+        .map(crate::source::origin::classify)
         .unwrap_or_default();
     // Without a path, the `files` globs are not what is tested: every rule applies.
     let ctx = match path {

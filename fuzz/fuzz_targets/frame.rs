@@ -26,7 +26,7 @@ use libfuzzer_sys::fuzz_target;
 use logtriage::event::time::{self, TsKind};
 use logtriage::event::{Layout, layout};
 use logtriage::finding::Origin;
-use logtriage::finding::classify::classify;
+use logtriage::source::origin::classify;
 use logtriage::matching::{Hit, Matcher};
 use logtriage::scan::block::{Scanner, StreamContext, looks_binary, scan_reader, scan_reader_as};
 

@@ -8,10 +8,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
-use super::classify::Origin;
 use crate::event::Stamp;
 use crate::matching::{Hit, Occurrence};
 use crate::rules::{Rule, Threshold};
+use crate::source::Origin;
 
 /// Fingerprints are already well-mixed 64-bit hashes: use them as they are.
 #[derive(Default)]
@@ -132,6 +132,8 @@ pub struct Finding {
     pub fields: Vec<(String, String)>,
     /// Service and host of the log the first occurrence came from (both are in the fingerprint).
     pub origin: Origin,
+    /// The YARN containers its occurrences came from (at most `MAX_FILES_LISTED`).
+    pub containers: Vec<String>,
     pub threshold: Option<ThresholdState>,
 }
 
@@ -149,6 +151,7 @@ impl Finding {
             files_total: 1,
             fields: hit.fields().clone(),
             origin: origin.clone(),
+            containers: origin.container.iter().cloned().collect(),
             threshold,
         }
     }
@@ -184,6 +187,11 @@ impl Finding {
                 if self.files.len() < MAX_FILES_LISTED {
                     self.files.push(f);
                 }
+            }
+        }
+        for c in other.containers {
+            if !self.containers.contains(&c) && self.containers.len() < MAX_FILES_LISTED {
+                self.containers.push(c);
             }
         }
         for e in other.evidence {

@@ -37,6 +37,30 @@ pub fn fingerprint(
     fnv1a(h, host.unwrap_or("").as_bytes())
 }
 
+/// The fingerprint of rule `rule`'s occurrence with these captured fields from `origin`: the
+/// same value the engine computes (the engine computes it before the sweep has named the host;
+/// reports compute it again once it has).
+pub fn of(
+    rule: &crate::rules::Rule,
+    fields: &[(String, String)],
+    origin: &crate::source::Origin,
+) -> u64 {
+    let grouped: Vec<(&str, &str)> = rule
+        .group_by
+        .iter()
+        .map(|g| {
+            (
+                g.as_str(),
+                fields
+                    .iter()
+                    .find(|(k, _)| k == g)
+                    .map_or("", |(_, v)| v.as_str()),
+            )
+        })
+        .collect();
+    fingerprint(&rule.id, &grouped, origin.service, origin.host.as_deref())
+}
+
 /// As written in reports: 16 lower-case hex digits.
 pub fn hex(fp: u64) -> String {
     format!("{fp:016x}")

@@ -1,14 +1,13 @@
 //! Findings: occurrences grouped by fingerprint (`aggregate`, `fingerprint`), attributed to the
-//! service and host that logged them (`classify`), put in a total, deterministic order, and
+//! service and host that logged them (`source::origin`), put in a total, deterministic order, and
 //! arranged into the Run Book's triage order (`triage`): lowest layer first.
 
 pub mod aggregate;
-pub mod classify;
 pub mod fingerprint;
 pub mod triage;
 
+pub use crate::source::Origin;
 pub use aggregate::{Aggregate, FileAggregator, Finding};
-pub use classify::Origin;
 
 use crate::rules::{Layer, Rule};
 

@@ -17,10 +17,28 @@ use crate::rules::{Rule, Severity};
 pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()> {
     // Header.
     let n = s.paths.len() as u64;
-    let compressed = s.sources.iter().filter(|r| r.compressed).count();
-    let mut files = format!("{} file{}", thousands(n), if n == 1 { "" } else { "s" });
+    let compressed = s.sources.iter().filter(|r| r.compression.is_some()).count();
+    let members = s.paths.iter().filter(|p| p.contains("!/")).count();
+    let sections = s.sources.iter().filter(|r| r.log_type.is_some()).count();
+    // Archive members and `yarn logs` sections are streams of their own.
+    let unit = if members + sections > 0 {
+        "stream"
+    } else {
+        "file"
+    };
+    let mut files = format!("{} {unit}{}", thousands(n), if n == 1 { "" } else { "s" });
+    let mut kinds = Vec::new();
     if compressed > 0 {
-        files.push_str(&format!(" ({compressed} gzip)"));
+        kinds.push(format!("{compressed} compressed"));
+    }
+    if members > 0 {
+        kinds.push(format!("{members} archive members"));
+    }
+    if sections > 0 {
+        kinds.push(format!("{sections} yarn log sections"));
+    }
+    if !kinds.is_empty() {
+        files.push_str(&format!(" ({})", kinds.join(", ")));
     }
     let line = format!(
         "scanned {files}, {}, {} lines in {:.2} s; {} rules, {} candidate events",
@@ -45,7 +63,14 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
     }
     writeln!(out)?;
 
-    if s.findings.is_empty() {
+    if s.nothing_scanned() {
+        let st = sev_style(Severity::High);
+        writeln!(
+            out,
+            "{st}Nothing was scanned{st:#}: every input was skipped or could not be read (below)."
+        )?;
+        writeln!(out)?;
+    } else if s.findings.is_empty() {
         writeln!(out, "No findings.")?;
     } else {
         let n = s.findings.len();
@@ -186,6 +211,15 @@ fn write_finding(
     }
     if let Some(h) = &f.origin.host {
         who.push_str(&format!(" on {h}"));
+    }
+    if let Some(c) = &f.origin.container {
+        if let Some(a) = &f.origin.application {
+            who.push_str(&format!(" | {a}"));
+        }
+        who.push_str(&format!(" | {c}"));
+        if f.containers.len() > 1 {
+            who.push_str(&format!(" (+{} more)", f.containers.len() - 1));
+        }
     }
     let whole = format!("{who} | {} layer", layer.as_str());
     writeln!(out, "  {DIM}{}{DIM:#}", wrap(&whole, WIDTH - 2, "  "))?;

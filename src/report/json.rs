@@ -16,6 +16,7 @@ struct Doc<'a> {
     triage: Vec<Triage<'a>>,
     findings: Vec<FindingJson<'a>>,
     sources: Vec<Source<'a>>,
+    hosts: Vec<HostJson<'a>>,
     skipped: Vec<PathMessage<'a>>,
     warnings: Vec<PathMessage<'a>>,
     errors: Vec<PathMessage<'a>>,
@@ -57,6 +58,7 @@ pub struct Evidence<'a> {
     pub timestamp: Option<String>,
     pub timestamp_text: Option<&'a str>,
     pub level: Option<&'static str>,
+    pub container: Option<&'a str>,
     pub text: &'a str,
 }
 
@@ -81,6 +83,9 @@ struct FindingJson<'a> {
     layer: &'static str,
     service: Option<&'a str>,
     host: Option<&'a str>,
+    container: Option<&'a str>,
+    application: Option<&'a str>,
+    containers: &'a [String],
     summary: String,
     count: u64,
     first_seen: Option<String>,
@@ -99,11 +104,21 @@ struct Source<'a> {
     path: &'a str,
     layout: Option<&'static str>,
     compressed: bool,
+    compression: Option<&'static str>,
     bytes: u64,
     lines: u64,
     service: Option<&'a str>,
     host: Option<&'a str>,
+    container: Option<&'a str>,
+    application: Option<&'a str>,
+    log_type: Option<&'a str>,
     note: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct HostJson<'a> {
+    name: &'a str,
+    seen_as: &'a [String],
 }
 
 #[derive(Serialize)]
@@ -127,6 +142,9 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
                 layer: layer.as_str(),
                 service: f.origin.service,
                 host: f.origin.host.as_deref(),
+                container: f.origin.container.as_deref(),
+                application: f.origin.application.as_deref(),
+                containers: &f.containers,
                 summary: finding::summary(rule, &f.fields),
                 count: f.count,
                 first_seen: f.first_seen.as_ref().map(|x| x.1.iso()),
@@ -156,6 +174,7 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
                         timestamp: o.stamp.map(|t| t.iso()),
                         timestamp_text: o.stamp_text.as_deref(),
                         level: o.level.map(|l| l.as_str()),
+                        container: s.containers[*fi as usize].as_deref(),
                         text: &o.text,
                     })
                     .collect(),
@@ -206,12 +225,24 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
             .map(|r| Source {
                 path: &r.path,
                 layout: r.layout,
-                compressed: r.compressed,
+                compressed: r.compression.is_some(),
+                compression: r.compression,
                 bytes: r.bytes,
                 lines: r.lines,
                 service: r.service,
                 host: r.host.as_deref(),
+                container: r.container.as_deref(),
+                application: r.application.as_deref(),
+                log_type: r.log_type.as_deref(),
                 note: r.note.as_deref(),
+            })
+            .collect(),
+        hosts: s
+            .hosts
+            .iter()
+            .map(|h| HostJson {
+                name: &h.name,
+                seen_as: &h.seen_as,
             })
             .collect(),
         skipped: s

@@ -10,33 +10,50 @@ pub mod ndjson;
 pub mod progress;
 pub mod text;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
-use crate::finding::{self, Aggregate, Finding, triage::TriageGroup};
+use crate::finding::{self, Aggregate, Finding, fingerprint, triage::TriageGroup};
 use crate::rules::{Rule, Severity};
 use crate::scan::FileReport;
-use crate::source::Problem;
+use crate::source::hosts::Hosts;
+use crate::source::{HostClue, Problem};
 
-/// One input as the report lists it.
+/// One stream as the report lists it.
 #[derive(Clone, Debug)]
 pub struct SourceRow {
     pub path: String,
     pub layout: Option<&'static str>,
-    pub compressed: bool,
+    /// The compressor of its bytes (`gzip`, `xz`, `bzip2`, `zstd`).
+    pub compression: Option<&'static str>,
     pub bytes: u64,
     pub lines: u64,
     pub service: Option<&'static str>,
     pub host: Option<String>,
+    /// A `yarn logs` section: its container, application and log type.
+    pub container: Option<String>,
+    pub application: Option<String>,
+    pub log_type: Option<String>,
     /// Part of the file counted from another one (Accumulo's X.log and X.debug.log).
     pub note: Option<String>,
+    clue: HostClue,
+}
+
+/// A machine of the sweep and the names it was seen under.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HostRow {
+    pub name: String,
+    pub seen_as: Vec<String>,
 }
 
 /// Everything an end-of-scan report shows.
 pub struct Summary {
     pub inputs: Vec<String>,
-    /// Every input's path, by input index (evidence refers to inputs by index).
+    /// Every stream's path, by stream index (evidence refers to streams by index).
     pub paths: Vec<String>,
+    /// Every stream's YARN container, by stream index.
+    pub containers: Vec<Option<String>>,
     pub sources: Vec<SourceRow>,
+    pub hosts: Vec<HostRow>,
     pub bytes: u64,
     pub lines: u64,
     pub events: u64,
@@ -55,10 +72,22 @@ pub struct Summary {
     pub max_severity: Option<Severity>,
 }
 
-/// Gathers per-file reports (in input order) into a `Summary`.
+impl Summary {
+    /// Nothing at all could be scanned: every input was skipped or unreadable. Such a sweep
+    /// must never read as "no findings".
+    pub fn nothing_scanned(&self) -> bool {
+        self.sources.is_empty()
+    }
+}
+
+/// Gathers per-stream reports (in input order) into a `Summary`.
 pub struct Collector {
     pub summary: Summary,
-    aggregate: Aggregate,
+    /// The sweep's host clues; a stream's host is decided from all of them at the end.
+    pub hosts: Hosts,
+    /// Per stream (by index): its clue and its findings, merged at the end, once the hosts
+    /// (which fingerprints hold) are named.
+    streams: Vec<(HostClue, Vec<Finding>)>,
     max_evidence: usize,
 }
 
@@ -69,12 +98,15 @@ impl Collector {
         walk_errors: Vec<Problem>,
         walk_skipped: Vec<Problem>,
         max_evidence: usize,
+        hosts: Hosts,
     ) -> Self {
         Collector {
             summary: Summary {
                 inputs,
                 paths: Vec::new(),
+                containers: Vec::new(),
                 sources: Vec::new(),
+                hosts: Vec::new(),
                 bytes: 0,
                 lines: 0,
                 events: 0,
@@ -89,33 +121,51 @@ impl Collector {
                 triage: Vec::new(),
                 max_severity: None,
             },
-            aggregate: Aggregate::default(),
+            hosts,
+            streams: Vec::new(),
             max_evidence,
+        }
+    }
+
+    /// Names the host of a stream as far as the sweep knows so far, and its occurrences'
+    /// fingerprints with it (NDJSON is written before the sweep ends).
+    pub fn name_host(&mut self, r: &mut FileReport, rules: &[Rule]) {
+        self.hosts.add(&r.clue);
+        r.origin.host = self.hosts.resolve(&r.clue);
+        for o in &mut r.occurrences {
+            o.fingerprint = fingerprint::of(&rules[o.rule as usize], &o.fields, &r.origin);
         }
     }
 
     pub fn add(&mut self, r: &mut FileReport) {
         let s = &mut self.summary;
-        debug_assert_eq!(s.paths.len(), r.index);
-        s.paths.push(r.path.clone());
+        let problem = |message: &String| Problem {
+            path: match &r.section {
+                Some(t) => format!(
+                    "{} ({} {t})",
+                    r.path,
+                    r.origin.container.as_deref().unwrap_or("")
+                ),
+                None => r.path.clone(),
+            },
+            message: message.clone(),
+        };
         if let Some(e) = &r.error {
-            s.errors.push(Problem {
-                path: r.path.clone(),
-                message: e.clone(),
-            });
+            s.errors.push(problem(e));
         }
         if let Some(w) = &r.warning {
-            s.warnings.push(Problem {
-                path: r.path.clone(),
-                message: w.clone(),
-            });
+            s.warnings.push(problem(w));
         }
         if let Some(k) = &r.skipped {
-            s.skipped.push(Problem {
-                path: r.path.clone(),
-                message: k.clone(),
-            });
+            s.skipped.push(problem(k));
         }
+        if r.archive {
+            return;
+        }
+        self.hosts.add(&r.clue);
+        let id = s.paths.len() as u32;
+        s.paths.push(r.path.clone());
+        s.containers.push(r.origin.container.clone());
         if r.stats.cut_lines > 0 {
             s.cut_lines += r.stats.cut_lines;
         }
@@ -129,21 +179,59 @@ impl Collector {
             s.sources.push(SourceRow {
                 path: r.path.clone(),
                 layout: r.layout().map(|l| l.name()),
-                compressed: r.compressed,
+                compression: r.compressed.map(|c| c.name()),
                 bytes: r.stats.bytes,
                 lines: r.stats.lines,
                 service: r.origin.service,
-                host: r.origin.host.clone(),
+                host: None,
+                container: r.origin.container.clone(),
+                application: r.origin.application.clone(),
+                log_type: r.section.clone(),
                 note: r.note.clone(),
+                clue: r.clue.clone(),
             });
         }
-        self.aggregate
-            .add_file(std::mem::take(&mut r.findings), self.max_evidence);
+        // The engine numbered its stream 0: this is stream `id` of the sweep.
+        let mut findings = std::mem::take(&mut r.findings);
+        for f in &mut findings {
+            f.first_at.0 = id;
+            f.files = vec![id];
+            f.evidence.iter_mut().for_each(|(i, _)| *i = id);
+        }
+        self.streams.push((r.clue.clone(), findings));
     }
 
-    /// Sorts, filters by `min_severity` and builds the triage.
+    /// Names the hosts, merges the findings, sorts, filters by `min_severity` and builds the
+    /// triage.
     pub fn finish(mut self, rules: &[Rule], min_severity: Severity, duration_ms: u128) -> Summary {
-        let mut all = self.aggregate.findings;
+        let hosts = &self.hosts;
+        let mut aggregate = Aggregate::default();
+        let mut seen_as: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (clue, mut findings) in std::mem::take(&mut self.streams) {
+            let host = hosts.resolve(&clue);
+            if let Some(name) = hosts.seen_as(&clue) {
+                seen_as
+                    .entry(hosts.canonical(name))
+                    .or_default()
+                    .insert(name.to_string());
+            }
+            for f in &mut findings {
+                f.origin.host = host.clone();
+                f.fingerprint = fingerprint::of(&rules[f.rule as usize], &f.fields, &f.origin);
+            }
+            aggregate.add_file(findings, self.max_evidence);
+        }
+        for row in &mut self.summary.sources {
+            row.host = hosts.resolve(&row.clue);
+        }
+        self.summary.hosts = seen_as
+            .into_iter()
+            .map(|(name, seen)| HostRow {
+                name,
+                seen_as: seen.into_iter().collect(),
+            })
+            .collect();
+        let mut all = aggregate.findings;
         all.retain(|f| rules[f.rule as usize].severity >= min_severity);
         self.summary.max_severity = all.iter().map(|f| rules[f.rule as usize].severity).max();
         finding::sort(&mut all, rules);

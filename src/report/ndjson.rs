@@ -18,6 +18,10 @@ struct Line<'a> {
     layer: &'static str,
     service: Option<&'a str>,
     host: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    container: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    application: Option<&'a str>,
     path: &'a str,
     line: u64,
     timestamp: Option<String>,
@@ -45,6 +49,8 @@ pub fn write_occurrence(
         layer: layer.as_str(),
         service: origin.service,
         host: origin.host.as_deref(),
+        container: origin.container.as_deref(),
+        application: origin.application.as_deref(),
         path,
         line: o.line,
         timestamp: o.stamp.map(|t| t.iso()),

@@ -276,13 +276,26 @@ pub fn scan_reader_as(
     layout: Option<Layout>,
     emit: &mut dyn FnMut(&Hit),
 ) -> StreamStats {
+    scan_reader_from(reader, ctx, layout, 1, emit)
+}
+
+/// As `scan_reader_as`, for a stream whose first byte is on line `first_line` of the file it
+/// is part of (a `yarn logs` section): occurrences carry the file's line numbers, `lines`
+/// counts the stream's own.
+pub fn scan_reader_from(
+    reader: &mut dyn Read,
+    ctx: &StreamContext,
+    layout: Option<Layout>,
+    first_line: u64,
+    emit: &mut dyn FnMut(&Hit),
+) -> StreamStats {
     // `buf[..len]` holds the carried tail and the new bytes; the buffer is reused across the
     // streams a thread scans, never zeroed again.
     let mut buf = READ_BUFFER.with(|b| std::mem::take(&mut *b.borrow_mut()));
     if buf.len() < BLOCK_BYTES * 2 {
         buf.resize(BLOCK_BYTES * 2, 0);
     }
-    let stats = fill_and_scan(reader, ctx, layout, emit, &mut buf);
+    let stats = fill_and_scan(reader, ctx, layout, first_line.max(1), emit, &mut buf);
     // Keep one ordinary-sized buffer per thread; an over-grown one (a long event) is freed.
     buf.truncate(BLOCK_BYTES * 2);
     READ_BUFFER.with(|b| *b.borrow_mut() = buf);
@@ -297,6 +310,7 @@ fn fill_and_scan(
     reader: &mut dyn Read,
     ctx: &StreamContext,
     layout: Option<Layout>,
+    first_line: u64,
     emit: &mut dyn FnMut(&Hit),
     buf: &mut Vec<u8>,
 ) -> StreamStats {
@@ -305,7 +319,7 @@ fn fill_and_scan(
         ..StreamStats::default()
     };
     let mut len = 0;
-    let mut scanner: Option<Scanner> = layout.map(|l| Scanner::new(ctx, l, 1));
+    let mut scanner: Option<Scanner> = layout.map(|l| Scanner::new(ctx, l, first_line));
     let mut skipping = false; // inside an over-long line, dropping bytes up to its newline
     let mut eof = false;
     while !eof {
@@ -355,7 +369,7 @@ fn fill_and_scan(
                 }
                 let l = layout::detect(&buf[..len]);
                 stats.layout = Some(l);
-                scanner.insert(Scanner::new(ctx, l, 1))
+                scanner.insert(Scanner::new(ctx, l, first_line))
             }
         };
         // Cut a line that grew past the maximum: keep its start, drop the rest up to its end.
@@ -372,7 +386,7 @@ fn fill_and_scan(
         len -= consumed;
     }
     if let Some(s) = scanner {
-        stats.lines = s.lines();
+        stats.lines = s.lines() - (first_line - 1);
         stats.events = s.events;
     }
     stats

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use crate::event::layout;
-use crate::finding::classify::{base_name, classify};
+use crate::source::origin::{base_name, classify};
 use crate::source::{Input, sample::read_head};
 
 /// Bytes read from the start of a debug log to find its first timestamp.
@@ -36,6 +36,52 @@ impl CountedElsewhere {
     }
 }
 
+/// An Accumulo log's family inside an archive (`member` is its path there): (folder, service
+/// stem, is it the debug log).
+pub fn member_family(member: &str) -> Option<(PathBuf, String, bool)> {
+    if classify(member).component != Some("accumulo") {
+        return None;
+    }
+    family(Path::new(member))
+}
+
+/// Accumulo debug-log families met so far in one archive read in one pass: their earliest
+/// event. Members come in the archive's order; a tar made of a sorted folder holds
+/// `X.debug.log*` before `X.log*`, so the plain log's copies are known when it comes.
+#[derive(Default)]
+pub struct MemberFamilies {
+    earliest: std::sync::Mutex<HashMap<(PathBuf, String), CountedElsewhere>>,
+}
+
+impl MemberFamilies {
+    /// Notes a debug-log member's first event (from its first bytes).
+    pub fn saw_debug_log(&self, family: (PathBuf, String), path: &str, head: &[u8]) {
+        let Some((from_key, from)) = first_stamp_in(head) else {
+            return;
+        };
+        let mut map = self.earliest.lock().unwrap_or_else(|e| e.into_inner());
+        let entry = map.entry(family).or_insert_with(|| CountedElsewhere {
+            from_key,
+            from: from.clone(),
+            counted_in: path.to_string(),
+        });
+        if from_key < entry.from_key {
+            *entry = CountedElsewhere {
+                from_key,
+                from,
+                counted_in: path.to_string(),
+            };
+        }
+    }
+
+    /// For a plain log member of a family whose debug log was met: from when it is counted
+    /// elsewhere.
+    pub fn counted_elsewhere(&self, family: &(PathBuf, String)) -> Option<CountedElsewhere> {
+        let map = self.earliest.lock().unwrap_or_else(|e| e.into_inner());
+        map.get(family).cloned()
+    }
+}
+
 /// (folder, service stem): `logs/tserver_node3` for `logs/tserver_node3.debug.log.2.gz`.
 fn family(path: &Path) -> Option<(PathBuf, String, bool)> {
     let name = path.file_name()?.to_str()?;
@@ -52,7 +98,12 @@ fn family(path: &Path) -> Option<(PathBuf, String, bool)> {
 fn first_stamp(path: &Path) -> Option<(i64, String)> {
     let mut head = Vec::new();
     read_head(path, HEAD_BYTES, &mut head);
-    let layout = layout::detect(&head);
+    first_stamp_in(&head)
+}
+
+/// The first timestamp in the text `head`: (key, ISO text).
+pub fn first_stamp_in(head: &[u8]) -> Option<(i64, String)> {
+    let layout = layout::detect(head);
     head.split(|&b| b == b'\n').find_map(|line| {
         let line = line.strip_suffix(b"\r").unwrap_or(line);
         layout.header(line).0.map(|s| (s.key(), s.iso()))

@@ -1,11 +1,13 @@
-//! The batch engine: scans every input (in parallel over files with rayon, each file by
-//! `block::scan_stream`), turns each file's occurrences into per-file findings, and hands the
-//! per-file reports to the caller strictly in input order, so output never depends on the
-//! number of threads.
+//! The batch engine: scans every input (in parallel over files with rayon), each as the
+//! streams its content holds (`stream`: decompressed, archive members, `yarn logs` sections),
+//! each stream by `block`; turns each stream's occurrences into per-stream findings, and hands
+//! the per-stream reports to the caller strictly in input order, so output never depends on
+//! the number of threads.
 
 pub mod block;
 pub mod copies;
 pub mod split;
+pub mod stream;
 
 use std::collections::BTreeMap;
 use std::sync::mpsc;
@@ -13,9 +15,11 @@ use std::sync::mpsc;
 use rayon::prelude::*;
 
 use crate::event::Layout;
-use crate::finding::{FileAggregator, Finding, Origin, classify::classify};
+use crate::finding::{FileAggregator, Finding};
 use crate::matching::{Matcher, Occurrence};
-use crate::source::{Input, open::open};
+use crate::source::open::{Compression, Kind, open, sniff};
+use crate::source::origin::{classify_path, refine_by_content};
+use crate::source::{HostClue, Input, Origin};
 pub use block::StreamStats;
 
 #[derive(Clone, Debug)]
@@ -33,24 +37,16 @@ pub struct Options {
     pub progress: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// By input index: events from some time on counted from another file (`copies`).
     pub counted_elsewhere: Vec<Option<copies::CountedElsewhere>>,
+    /// `-g/--glob`, for archive members' paths (folders are filtered by the walk).
+    pub member_globs: Option<ignore::overrides::Override>,
+    /// `--stdin-name`: the name stdin's text is classified under and shown as.
+    pub stdin_name: Option<String>,
 }
 
-impl Options {
-    /// The context in which `report`'s input is scanned: its rules, origin and time bounds.
-    fn context<'a>(
-        &self,
-        matcher: &'a Matcher,
-        report: &'a FileReport,
-    ) -> block::StreamContext<'a> {
-        block::StreamContext::new(
-            matcher,
-            &report.path,
-            &report.origin,
-            self.since,
-            self.until(report.index),
-        )
-    }
+/// The path stdin is shown under when `--stdin-name` names it not.
+pub const STDIN_PATH: &str = "<stdin>";
 
+impl Options {
     /// The latest event time counted in input `index`.
     fn until(&self, index: usize) -> Option<i64> {
         let copy = self
@@ -63,17 +59,33 @@ impl Options {
             (a, b) => a.or(b),
         }
     }
+
+    /// Does `-g` let an archive member with this path (below its archive) be scanned?
+    pub fn member_wanted(&self, member: &str) -> bool {
+        self.member_globs
+            .as_ref()
+            .is_none_or(|g| !g.matched(member, false).is_ignore())
+    }
 }
 
 /// Default range size for splitting large files.
 pub const SPLIT_BYTES: u64 = 32 << 20;
 
-/// The result of scanning one input.
+/// The result of scanning one stream: a file, stdin, an archive member, a `yarn logs` section.
 pub struct FileReport {
+    /// The input it came from.
     pub index: usize,
+    /// `file`, `archive!/member/path`; a `yarn logs` section has its file's path.
     pub path: String,
     pub origin: Origin,
-    pub compressed: bool,
+    /// What the path (or a YARN banner) says of its host; the sweep decides (`source::hosts`).
+    pub clue: HostClue,
+    /// The compressor of its bytes, when they were compressed.
+    pub compressed: Option<Compression>,
+    /// A `yarn logs` section's log type (`stderr`, `syslog`); its container is in `origin`.
+    pub section: Option<String>,
+    /// Not a text stream: an archive (or a member) that is only listed (skipped, an error).
+    pub archive: bool,
     pub stats: StreamStats,
     pub findings: Vec<Finding>,
     pub occurrences: Vec<Occurrence>,
@@ -88,28 +100,62 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    pub fn new(index: usize, path: String) -> Self {
+        FileReport {
+            index,
+            path,
+            origin: Origin::default(),
+            clue: HostClue::default(),
+            compressed: None,
+            section: None,
+            archive: false,
+            stats: StreamStats::default(),
+            findings: Vec::new(),
+            occurrences: Vec::new(),
+            error: None,
+            warning: None,
+            note: None,
+            skipped: None,
+        }
+    }
+
     pub fn layout(&self) -> Option<Layout> {
         self.stats.layout
     }
 }
 
-/// Scans one input completely.
-/// Scans one input completely, and notes when the file shrank, was replaced or removed while it
-/// was read (what was read is still reported).
-pub fn scan_input(index: usize, input: &Input, matcher: &Matcher, opts: &Options) -> FileReport {
+/// Scans one input completely: its streams, in order. Notes when the file shrank, was
+/// replaced or removed while it was read (what was read is still reported).
+pub fn scan_input(
+    index: usize,
+    input: &Input,
+    matcher: &Matcher,
+    opts: &Options,
+) -> Vec<FileReport> {
     let before = match input {
         Input::File(p) => std::fs::metadata(p).ok().filter(|m| m.is_file()),
         Input::Stdin => None,
     };
-    let mut report = scan_contents(index, input, before.as_ref(), matcher, opts);
-    // A plain file read to (at least) the size it had when the scan began lost nothing,
-    // whatever happened to it since: only the others are checked (one `stat` less per file).
-    if let (Input::File(p), Some(before)) = (input, &before)
-        && (report.compressed || report.stats.bytes < before.len())
+    let disk = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let mut reports = scan_contents(index, input, before.as_ref(), matcher, opts, &disk);
+    // A file read to (at least) the size it had when the scan began lost nothing, whatever
+    // happened to it since: only the others are checked (one `stat` less per file).
+    let read = disk.load(std::sync::atomic::Ordering::Relaxed);
+    if let (Input::File(p), Some(before), Some(first)) = (input, &before, reports.first_mut())
+        && read < before.len()
     {
-        report.warning = changed_while_read(p, before);
+        first.warning = changed_while_read(p, before);
     }
-    report
+    if let Some(note) = opts
+        .counted_elsewhere
+        .get(index)
+        .and_then(|c| c.as_ref())
+        .map(|c| c.note())
+        && let Some(first) = reports.first_mut()
+    {
+        first.note = Some(note);
+    }
+    reports
 }
 
 fn changed_while_read(path: &std::path::Path, before: &std::fs::Metadata) -> Option<String> {
@@ -138,29 +184,11 @@ fn scan_contents(
     meta: Option<&std::fs::Metadata>,
     matcher: &Matcher,
     opts: &Options,
-) -> FileReport {
-    let path = input.display();
-    let origin = if *input == Input::Stdin {
-        Origin::default()
-    } else {
-        classify(&path)
-    };
-    let mut report = FileReport {
-        index,
-        path,
-        origin,
-        compressed: false,
-        stats: StreamStats::default(),
-        findings: Vec::new(),
-        occurrences: Vec::new(),
-        error: None,
-        warning: None,
-        note: opts
-            .counted_elsewhere
-            .get(index)
-            .and_then(|c| c.as_ref())
-            .map(|c| c.note()),
-        skipped: None,
+    disk: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+) -> Vec<FileReport> {
+    let path = match input {
+        Input::Stdin => STDIN_PATH.to_string(),
+        Input::File(_) => input.display(),
     };
     if let Input::File(p) = input
         && opts.split_bytes > 0
@@ -168,62 +196,55 @@ fn scan_contents(
         && !opts.keep_occurrences
         && let Some(meta) = meta
         && meta.len() >= 2 * opts.split_bytes
-        && scan_split(&mut report, p, meta.len(), matcher, opts)
     {
-        return report;
+        let mut report = FileReport::new(index, path.clone());
+        (report.origin, report.clue) = classify_path(&path);
+        if scan_split(&mut report, p, meta.len(), matcher, opts, disk) {
+            return vec![report];
+        }
     }
-    let opened = match open(input, opts.progress.clone()) {
+    let mut counters = vec![disk.clone()];
+    counters.extend(opts.progress.clone());
+    let opened = match open(input, counters.clone()) {
         Ok(o) => o,
         Err(e) => {
+            let mut report = FileReport::new(index, path);
             report.error = Some(format!("cannot open: {e}"));
-            return report;
+            return vec![report];
         }
     };
-    report.compressed = opened.compressed;
-    // A file whose name says nothing: who wrote it, from the loggers in its first block.
-    let mut head_error = None;
-    if report.origin.service.is_none() && !opened.head.is_empty() && *input != Input::Stdin {
-        crate::finding::classify::refine_by_content(&mut report.origin, &opened.head);
+    let scan = stream::InputScan {
+        matcher,
+        opts,
+        index,
+        disk: disk.clone(),
+        until: opts.until(index),
+        families: copies::MemberFamilies::default(),
+    };
+    let mut out = Vec::new();
+    // A zip file on disk is read through its central directory, members in parallel.
+    if let Input::File(p) = input
+        && opened.compression.is_none()
+        && sniff(&opened.head) == Kind::Zip
+        && let Ok(file) = std::fs::File::open(p)
+        && scan.zip_file(&path, file, &mut out)
+    {
+        // Its bytes were counted as the members were read.
+        return out;
     }
-    let mut reader = opened.into_reader();
-    if report.origin.service.is_none() && report.compressed && *input != Input::Stdin {
-        let mut head = Vec::with_capacity(block::BINARY_PROBE_BYTES);
-        let limited = &mut std::io::Read::take(&mut reader, block::BINARY_PROBE_BYTES as u64);
-        if let Err(e) = std::io::Read::read_to_end(limited, &mut head) {
-            head_error = Some(format!("read error after {} bytes: {e}", head.len()));
-        }
-        crate::finding::classify::refine_by_content(&mut report.origin, &head);
-        reader = Box::new(std::io::Read::chain(std::io::Cursor::new(head), reader));
-    }
-    let ctx = opts.context(matcher, &report);
-    let mut agg = FileAggregator::new(
-        &matcher.rules,
-        index as u32,
-        report.origin.clone(),
-        opts.max_evidence,
-        opts.keep_occurrences,
-    );
-    let mut stats = block::scan_reader(&mut reader, &ctx, &mut |o| agg.push(o));
-    if stats.error.is_none() {
-        stats.error = head_error;
-    }
-    if stats.binary {
-        report.skipped = Some("binary file (NUL byte in the first block): skipped".to_string());
-    }
-    if let Some(e) = &stats.error {
-        let what = if report.compressed {
-            "gzip data"
-        } else {
-            "file"
-        };
-        report.error = Some(format!(
-            "{what} damaged or unreadable: {e}; what came before was scanned"
-        ));
-    }
-    report.stats = stats;
-    report.occurrences = agg.admitted.take().unwrap_or_default();
-    report.findings = agg.finish();
-    report
+    let compression = opened.compression;
+    let mut reader = opened.reader;
+    let (head, mut rest): (Vec<u8>, Box<dyn std::io::Read>) = match compression {
+        None => (opened.head, Box::new(&mut reader)),
+        Some(_) => stream::head_and_rest(&mut reader, crate::source::open::FIRST_READ_BYTES),
+    };
+    let place = stream::Place {
+        depth: u32::from(compression.is_some()),
+        compression,
+        member: None,
+    };
+    scan.stream(&path, head, &mut rest, place, &mut out);
+    out
 }
 
 /// Scans a large plain file in ranges, in parallel. Returns false (nothing done) when the file
@@ -234,6 +255,7 @@ fn scan_split(
     size: u64,
     matcher: &Matcher,
     opts: &Options,
+    disk: &std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> bool {
     use std::os::unix::fs::FileExt;
     let file = match std::fs::File::open(path) {
@@ -246,7 +268,8 @@ fn scan_split(
         Err(_) => return false,
     };
     head.truncate(n);
-    if head.starts_with(&[0x1f, 0x8b]) {
+    // Only plain text is split: compressed data, archives and `yarn logs` output are streams.
+    if sniff(&head) != Kind::Text {
         return false;
     }
     if block::looks_binary(&head) {
@@ -255,12 +278,20 @@ fn scan_split(
         return true;
     }
     let layout = crate::event::layout::detect(&head);
-    crate::finding::classify::refine_by_content(&mut report.origin, &head);
+    refine_by_content(&mut report.origin, &head);
     let ranges = match split::plan(&file, size, layout, opts.split_bytes) {
         Ok(r) => r,
         Err(_) => return false,
     };
-    let ctx = opts.context(matcher, report);
+    let ctx = block::StreamContext::new(
+        matcher,
+        &report.path,
+        &report.origin,
+        opts.since,
+        opts.until(report.index),
+    );
+    let mut counters = vec![disk.clone()];
+    counters.extend(opts.progress.clone());
     let parts: Vec<(StreamStats, Vec<Finding>)> = ranges
         .par_iter()
         .with_max_len(1)
@@ -272,9 +303,9 @@ fn scan_split(
                 opts.max_evidence,
                 false,
             );
-            let mut reader = crate::source::open::Counted::new(
+            let mut reader = crate::source::open::Counted::with_counters(
                 split::RangeReader::new(&file, r.clone()),
-                opts.progress.clone(),
+                counters.clone(),
             );
             let stats =
                 block::scan_reader_as(&mut reader, &ctx, Some(layout), &mut |h| agg.push(h));
@@ -321,7 +352,9 @@ pub fn scan_all(
 ) {
     if opts.threads <= 1 || inputs.len() <= 1 {
         for (i, input) in inputs.iter().enumerate() {
-            on_report(scan_input(i, input, matcher, opts));
+            scan_input(i, input, matcher, opts)
+                .into_iter()
+                .for_each(&mut on_report);
         }
         return;
     }
@@ -332,7 +365,9 @@ pub fn scan_all(
         Ok(p) => p,
         Err(_) => {
             for (i, input) in inputs.iter().enumerate() {
-                on_report(scan_input(i, input, matcher, opts));
+                scan_input(i, input, matcher, opts)
+                    .into_iter()
+                    .for_each(&mut on_report);
             }
             return;
         }
@@ -341,7 +376,7 @@ pub fn scan_all(
     // costs a few hundred thread hand-offs, not one per file (each wakes a sleeping thread).
     let run = (inputs.len() / (opts.threads * 32)).clamp(1, MAX_INPUTS_PER_TASK);
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel::<Vec<FileReport>>();
+        let (tx, rx) = mpsc::channel::<Vec<(usize, Vec<FileReport>)>>();
         scope.spawn(move || {
             pool.install(|| {
                 inputs
@@ -352,7 +387,10 @@ pub fn scan_all(
                         let reports = chunk
                             .iter()
                             .enumerate()
-                            .map(|(k, input)| scan_input(c * run + k, input, matcher, opts))
+                            .map(|(k, input)| {
+                                let i = c * run + k;
+                                (i, scan_input(i, input, matcher, opts))
+                            })
                             .collect();
                         let _ = tx.send(reports);
                     });
@@ -361,11 +399,11 @@ pub fn scan_all(
         let mut pending = BTreeMap::new();
         let mut next = 0;
         for reports in rx {
-            for r in reports {
-                pending.insert(r.index, r);
+            for (i, r) in reports {
+                pending.insert(i, r);
             }
-            while let Some(r) = pending.remove(&next) {
-                on_report(r);
+            while let Some(streams) = pending.remove(&next) {
+                streams.into_iter().for_each(&mut on_report);
                 next += 1;
             }
         }

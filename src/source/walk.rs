@@ -38,12 +38,37 @@ pub struct Walked {
     pub skipped: Vec<Problem>,
 }
 
+/// Names under which archives usually travel. Inside folders, `-g` filters the members of an
+/// archive, not the archive: these names pass the walk's globs (unless a `!` glob excludes them).
+const ARCHIVE_GLOBS: &[&str] = &[
+    "*.tar", "*.tar.*", "*.tgz", "*.txz", "*.tbz", "*.tbz2", "*.tzst", "*.zip",
+];
+
 fn overrides(root: &Path, globs: &[String]) -> Result<ignore::overrides::Override, String> {
     let mut b = ignore::overrides::OverrideBuilder::new(root);
+    // First, so that the user's own globs (later ones win) can still exclude an archive.
+    if globs.iter().any(|g| !g.starts_with('!')) {
+        for g in ARCHIVE_GLOBS {
+            b.add(g).map_err(|e| format!("bad --glob {g:?}: {e}"))?;
+        }
+    }
     for g in globs {
         b.add(g).map_err(|e| format!("bad --glob {g:?}: {e}"))?;
     }
     b.build().map_err(|e| format!("bad --glob: {e}"))
+}
+
+/// The `-g` globs as they apply to archive members' paths (`host2/hadoop/x.log`); None when
+/// there are none.
+pub fn member_globs(globs: &[String]) -> Result<Option<ignore::overrides::Override>, String> {
+    if globs.is_empty() {
+        return Ok(None);
+    }
+    let mut b = ignore::overrides::OverrideBuilder::new("");
+    for g in globs {
+        b.add(g).map_err(|e| format!("bad --glob {g:?}: {e}"))?;
+    }
+    b.build().map(Some).map_err(|e| format!("bad --glob: {e}"))
 }
 
 /// Walks the PATH arguments. An error in a glob is a usage error (`Err`).

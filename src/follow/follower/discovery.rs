@@ -7,10 +7,10 @@ use std::path::PathBuf;
 use std::time::{Instant, SystemTime};
 
 use super::{BIRTH_MARGIN, Follower, Start, relative_like};
-use crate::finding::classify::classify;
 use crate::follow::identity::{Ident, born, current_path, is_compressed, last_line_start, read_at};
 use crate::follow::stream::Stream;
 use crate::scan::block::{BINARY_PROBE_BYTES, looks_binary};
+use crate::source::origin::classify;
 use crate::source::{self, Input};
 
 impl<'m> Follower<'m> {

@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::{Follower, files_in, parent_of};
-use crate::finding::classify::classify;
 use crate::follow::checkpoint::{self, Entry, State};
 use crate::follow::identity::{HEAD_BYTES, Ident, fnv64, read_at};
 use crate::follow::stream::{Counting, Stream};
+use crate::source::origin::classify;
 
 impl<'m> Follower<'m> {
     /// Resumes each checkpointed file: at its own name, at another name beside it (rotated

@@ -9,12 +9,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 use super::reading::emit;
 use super::{Emitted, Follower, files_in, parent_of};
-use crate::finding::classify::classify;
 use crate::follow::identity::{
     HEAD_BYTES, Ident, born, holds_at, holds_before, is_compressed, last_line_start, read_at,
 };
 use crate::follow::stream::Stream;
 use crate::scan::block::{BINARY_PROBE_BYTES, looks_binary};
+use crate::source::origin::classify;
 
 impl<'m> Follower<'m> {
     /// Is a file that just appeared a copy (complete or in progress) of a followed file?

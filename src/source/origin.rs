@@ -1,8 +1,10 @@
-//! Where a finding came from: the service that wrote a log and its host, read from the file's
-//! path and name (`hadoop-hdfs-datanode-HOST.log`, `tserver_HOST.log`, `zookeeper.out`,
-//! `postgresql-*.log`, `koverse-server.log.3.gz`, `server.err`, a host folder such as
-//! `incident/dn1/...`). The service gives the component and the Run Book layer that generic
-//! rules (JVM, disk, network) are attributed to.
+//! Origin: whom a stream belongs to, decided once, here, for every later stage. The service
+//! that wrote a log, its component and Run Book layer come from the file's path and name
+//! (`hadoop-hdfs-datanode-HOST.log`, `tserver_HOST.log`, `zookeeper.out`, `postgresql-*.log`,
+//! `koverse-server.log.3.gz`, `server.err`) or, when the path says nothing, from the loggers in
+//! its first lines; a `yarn logs` section adds its container and application. The host is only
+//! a clue here (`HostClue`: a name the file or a YARN banner gives, folders that may name a
+//! machine); `hosts` turns the clues of a whole sweep into one name per machine.
 
 use crate::rules::Layer;
 
@@ -11,7 +13,31 @@ pub struct Origin {
     pub service: Option<&'static str>,
     pub component: Option<&'static str>,
     pub layer: Option<Layer>,
+    /// The machine, as the sweep names it (`hosts::Hosts::resolve`).
     pub host: Option<String>,
+    /// The YARN container and application of a `yarn logs` section.
+    pub container: Option<String>,
+    pub application: Option<String>,
+}
+
+/// What a stream's path (or a YARN banner) says about its machine.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HostClue {
+    /// A host named outright: in the file name (`hadoop-hdfs-datanode-HOST.log`,
+    /// `tserver_HOST.log`) or a YARN banner (`on HOST_PORT`).
+    pub named: Option<String>,
+    /// Folders that may name a machine, deepest first.
+    pub folders: Vec<FolderClue>,
+}
+
+/// A folder whose name looks like a machine's (`dn1`, `node3.example.com`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FolderClue {
+    /// The path of the folder that holds it (siblings share it).
+    pub parent: String,
+    pub name: String,
+    /// The folder holds a folder named for a service (`dn1/hadoop-hdfs/`): a host's logs.
+    pub holds_service_folder: bool,
 }
 
 struct Service {
@@ -205,8 +231,11 @@ const NOT_HOSTS: &[&str] = &[
     "hadoop-yarn",
 ];
 
-/// A folder name that looks like a host: `dn1`, `node3.example.com`, `ip-10-0-0-7`.
+/// A folder name that looks like a host: `dn1`, `node3.example.com`, `ip-10-0-0-7`, `10.0.0.7`.
 fn looks_like_host(d: &str) -> bool {
+    if d.split('.').count() == 4 && d.split('.').all(|p| p.parse::<u8>().is_ok()) {
+        return true;
+    }
     !d.is_empty()
         && d.len() <= 63 * 4
         && !NOT_HOSTS.contains(&d)
@@ -271,31 +300,51 @@ pub fn refine_by_content(origin: &mut Origin, head: &[u8]) {
     }
 }
 
-/// Classifies a log file by its path.
-pub fn classify(path: &str) -> Origin {
+/// Folder names that name a service's logs (a folder holding one is a host's).
+fn is_service_folder(d: &str) -> bool {
+    NOT_HOSTS.contains(&d) && !matches!(d, "var" | "opt" | "srv" | "tmp" | "home" | "data")
+}
+
+/// Classifies a log by its path: service, component, layer, and what the path says of its host.
+pub fn classify_path(path: &str) -> (Origin, HostClue) {
     let parts: Vec<&str> = path
         .split(['/', '\\'])
         .filter(|p| !p.is_empty() && *p != ".")
         .collect();
     let Some((name, dirs)) = parts.split_last() else {
-        return Origin::default();
+        return (Origin::default(), HostClue::default());
     };
-    let (service, host_from_name) = match by_name(name, dirs) {
+    let (service, named) = match by_name(name, dirs) {
         Some((s, h)) => (Some(s), h),
         None => (by_dir(dirs), None),
     };
-    let host = host_from_name.or_else(|| {
-        dirs.iter()
-            .rev()
-            .find(|d| looks_like_host(d))
-            .map(|d| d.to_string())
-    });
-    Origin {
+    let mut folders = Vec::new();
+    for (i, d) in dirs.iter().enumerate().rev() {
+        if looks_like_host(d) {
+            folders.push(FolderClue {
+                parent: dirs[..i].join("/"),
+                name: d.to_string(),
+                holds_service_folder: dirs.get(i + 1).is_some_and(|c| is_service_folder(c)),
+            });
+        }
+    }
+    let origin = Origin {
         service: service.map(|s| s.name),
         component: service.map(|s| s.component),
         layer: service.map(|s| s.layer),
-        host,
-    }
+        ..Origin::default()
+    };
+    (origin, HostClue { named, folders })
+}
+
+/// Classifies one log on its own (no other paths to weigh the folders against): the host is
+/// the one the file names, or a folder the path alone shows to be a host's.
+pub fn classify(path: &str) -> Origin {
+    let (mut origin, clue) = classify_path(path);
+    let mut hosts = super::hosts::Hosts::default();
+    hosts.add(&clue);
+    origin.host = hosts.resolve(&clue);
+    origin
 }
 
 #[cfg(test)]
@@ -309,7 +358,7 @@ mod tests {
 
     #[test]
     fn content_names_the_service_when_the_path_does_not() {
-        let mut o = classify("incident/dn7/current.log");
+        let mut o = classify("incident/dn7/hadoop/current.log");
         refine_by_content(&mut o, b"2022-12-02 15:22:04,287 INFO org.apache.hadoop.hdfs.server.datanode.DataNode: STARTUP_MSG");
         assert_eq!(
             (o.service, o.host.as_deref()),
@@ -330,7 +379,7 @@ mod tests {
     fn services_and_hosts() {
         assert_eq!(
             c("/var/log/hadoop/hdfs/hadoop-hdfs-datanode-dn1.example.com.log"),
-            (Some("datanode"), Some("dn1.example.com".into()))
+            (Some("datanode"), Some("dn1".into()))
         );
         assert_eq!(
             c("logs/yarn-yarn-nodemanager-worker3.log.2"),
