@@ -187,7 +187,10 @@ fn scan_contents(
     disk: &std::sync::Arc<std::sync::atomic::AtomicU64>,
 ) -> Vec<FileReport> {
     let path = match input {
-        Input::Stdin => STDIN_PATH.to_string(),
+        Input::Stdin => opts
+            .stdin_name
+            .clone()
+            .unwrap_or_else(|| STDIN_PATH.to_string()),
         Input::File(_) => input.display(),
     };
     if let Input::File(p) = input

@@ -16,6 +16,7 @@ use rayon::prelude::*;
 use super::{FileReport, Options, block};
 use crate::finding::FileAggregator;
 use crate::matching::Matcher;
+use crate::source::Origin;
 use crate::source::archive::{self, MEMBER_SEPARATOR, MemberKind, ZipFileIndex};
 use crate::source::open::{Compression, FIRST_READ_BYTES, Kind, sniff};
 use crate::source::origin::{classify_path, refine_by_content};
@@ -387,18 +388,18 @@ impl InputScan<'_> {
     ) -> FileReport {
         let mut report = self.report(path);
         report.compressed = place.compression;
-        let name = match (&self.opts.stdin_name, path == super::STDIN_PATH) {
-            (Some(n), true) => n.as_str(),
-            _ => path,
-        };
-        let (mut origin, mut clue) = if path == super::STDIN_PATH && self.opts.stdin_name.is_none()
-        {
+        let name = path;
+        // Stdin without `--stdin-name` is nobody's: its name says nothing.
+        let (mut origin, mut clue) = if path == super::STDIN_PATH {
             Default::default()
         } else {
             classify_path(name)
         };
         let mut first_line = 1;
         if let Some(s) = section {
+            // A container's logs say who wrote them (a Spark driver, an executor, an MR
+            // application master); the path of the `yarn logs` file does not.
+            origin = Origin::default();
             origin.container = Some(s.container.clone());
             origin.application = s.application.clone();
             if s.host.is_some() {

@@ -268,6 +268,7 @@ const CONTENT_MARKERS: &[(&str, &Service)] = &[
     ("executor.CoarseGrainedExecutorBackend", &SPARK_EXECUTOR),
     ("CoarseGrainedExecutorBackend:", &SPARK_EXECUTOR),
     ("SparkContext: ", &SPARK_DRIVER),
+    ("yarn.ApplicationMaster: ", &SPARK_DRIVER),
     ("scheduler.DAGScheduler", &SPARK_DRIVER),
     ("com.koverse", &KOVERSE_SERVER),
     ("LOG:  database system", &POSTGRESQL),
