@@ -2,18 +2,20 @@
 # Compares logtriage with ripgrep and grep on the benchmark corpus, in one run, and prints each
 # target of the speed issue with its measured ratio. Figures go to BENCHMARKS.md by hand.
 #
-#   usage: benches/compare.sh [WORK_DIR]      (default /tmp/logtriage-bench; needs ~3 GiB)
+#   usage: benches/compare.sh [WORK_DIR]      (default /tmp/logtriage-bench; needs ~6 GiB)
+#   ONLY="6 7" benches/compare.sh             (only these sections; RUNS=N runs each)
 #
-# Needs: rg (ripgrep) and hyperfine, e.g. `apt-get install ripgrep hyperfine`; python3; gzip.
+# Needs: rg (ripgrep) and hyperfine, e.g. `apt-get install ripgrep hyperfine`; python3; gzip;
+# for sections 6-8: tar, xz, bzip2, zstd (`apt-get install xz-utils bzip2 zstd`).
 # It installs nothing itself. The corpus comes from ../shared/bench/make-corpus.sh.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 work=${1:-/tmp/logtriage-bench}
 runs=${RUNS:-5}
 missing=()
-for tool in rg hyperfine python3 gzip; do command -v "$tool" >/dev/null || missing+=("$tool"); done
+for tool in rg hyperfine python3 gzip tar xz bzip2 zstd; do command -v "$tool" >/dev/null || missing+=("$tool"); done
 if [ ${#missing[@]} -gt 0 ]; then
-  echo "compare.sh: missing ${missing[*]}; install them (e.g. apt-get install ripgrep hyperfine) and rerun" >&2
+  echo "compare.sh: missing ${missing[*]}; install them (e.g. apt-get install ripgrep hyperfine xz-utils bzip2 zstd) and rerun" >&2
   exit 2
 fi
 mkdir -p "$work"
@@ -68,6 +70,8 @@ if [ ! -f "$work/one-line-512m.log" ]; then
   head -c $((512 << 20)) /dev/zero | tr '\0' 'x' >"$work/one-line-512m.log"
 fi
 
+only=${ONLY:-1 2 3 4 5 6 7 8}
+want() { [[ " $only " == *" $1 "* ]]; }
 median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(" ".join("%.3f" % x["median"] for x in r))' "$1"; }
 bench() { # name, commands...
   local name=$1; shift
@@ -79,6 +83,7 @@ ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
 echo "machine: $(nproc) cores, $(uname -r); $(date -u +%F)"
 echo
 # --- 1. one 1 GiB file ------------------------------------------------------------------------
+if want 1; then
 read -r t_lt t_rg t_grep < <(bench t1 \
   "$lt scan -q --format json $work/corpus-1g.log" \
   "rg -c -F -f $work/literals.txt $work/corpus-1g.log" \
@@ -86,25 +91,94 @@ read -r t_lt t_rg t_grep < <(bench t1 \
 echo "1. 1 GiB file, json: logtriage ${t_lt}s  rg ${t_rg}s  grep ${t_grep}s  ratio lt/rg $(ratio "$t_lt" "$t_rg") (target <= 0.5)"
 read -r t_lt1 < <(bench t1j1 "$lt scan -q -j1 --format json $work/corpus-1g.log")
 echo "   (logtriage -j1: ${t_lt1}s)"
+fi
 # --- 2. gzip ----------------------------------------------------------------------------------
+if want 2; then
 read -r z_lt z_rg < <(bench t2 \
   "$lt scan -q --format json $work/corpus-1g.log.gz" \
   "rg -z -c -F -f $work/literals.txt $work/corpus-1g.log.gz")
 echo "2. gzip -1 file: logtriage ${z_lt}s  rg -z ${z_rg}s  ratio $(ratio "$z_lt" "$z_rg") (target <= 0.5)"
+fi
 # --- 3. memory --------------------------------------------------------------------------------
 rss() { /usr/bin/time -f %M "$@" >/dev/null 2>"$work/rss.txt" || true; tail -1 "$work/rss.txt"; }
+if want 3; then
 echo "3. peak RSS (KiB; target <= 65536): 1 GiB file $(rss "$lt" scan -q --format json "$work/corpus-1g.log")," \
   "512 MiB single line $(rss "$lt" scan -q --format json "$work/one-line-512m.log")," \
   "10,000 small files $(rss "$lt" scan -q --format json "$work/small")"
+fi
 # --- 4. 10x rules -----------------------------------------------------------------------------
+if want 4; then
 read -r r_base r_more < <(bench t4 \
   "$lt scan -q --format json $work/corpus-1g.log" \
   "$lt scan -q --format json --rules $work/extra-600.toml $work/corpus-1g.log")
 echo "4. +600 synthetic rules: ${r_more}s vs ${r_base}s  ratio $(ratio "$r_more" "$r_base") (target <= 1.5)"
+fi
 # --- 5. many small files ----------------------------------------------------------------------
+if want 5; then
 read -r s_lt s_rg < <(bench t5 \
   "$lt scan -q --format json $work/small" \
   "rg -c -F -f $work/literals.txt $work/small")
 echo "5. 10,000 small files: logtriage ${s_lt}s  rg ${s_rg}s  ratio $(ratio "$s_lt" "$s_rg") (target <= 1.0)"
+fi
+# --- 6. a 1 GiB support bundle -----------------------------------------------------------------
+# The corpus cut into 64 files of 16 MiB in 8 host folders, as tar.gz (gzip -6, tar's default)
+# and as zip (deflate -6): scanning overlaps inflating; zip members are read in parallel.
+if want 6; then
+  if [ ! -f "$work/bundle.tar.gz" ]; then
+    rm -rf "$work/bundle"
+    python3 - "$work/corpus-1g.log" "$work/bundle" <<'PY'
+import os, sys
+src, out = sys.argv[1], sys.argv[2]
+part = 16 << 20
+with open(src, "rb") as f:
+    data = f.read()
+pos, i = 0, 0
+while pos < len(data):
+    end = data.find(b"\n", pos + part)
+    end = len(data) if end < 0 else end + 1
+    d = os.path.join(out, "incident-42", f"host{i % 8 + 1}.example.com", "hadoop")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"hadoop-hdfs-datanode-host{i % 8 + 1}.log.{i // 8}"), "wb") as g:
+        g.write(data[pos:end])
+    pos, i = end, i + 1
+PY
+    tar -C "$work/bundle" -czf "$work/bundle.tar.gz" incident-42
+    (cd "$work/bundle" && python3 -c '
+import os, sys, zipfile
+with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+    for root, _, files in sorted(os.walk("incident-42")):
+        for n in sorted(files):
+            z.write(os.path.join(root, n))' "$work/bundle.zip")
+    rm -rf "$work/bundle"
+  fi
+  read -r b_lt b_tar b_zip < <(bench t6 \
+    "$lt scan -q --format json $work/bundle.tar.gz" \
+    "tar -xzOf $work/bundle.tar.gz" \
+    "$lt scan -q --format json $work/bundle.zip")
+  echo "6. 1 GiB bundle: logtriage tar.gz ${b_lt}s  tar -xzOf ${b_tar}s  ratio $(ratio "$b_lt" "$b_tar") (target <= 1.2);" \
+    "zip ${b_zip}s ($(ratio "$b_zip" "$b_lt")x the tar.gz; target < 1)"
+fi
+# --- 7. xz, bzip2, zstd rotated logs -----------------------------------------------------------
+# logrotate's compresscmd at the tools' default levels: xz -6, bzip2 -9, zstd -3.
+if want 7; then
+  [ -f "$work/corpus-1g.log.xz" ] || xz -6 -T2 -c "$work/corpus-1g.log" >"$work/corpus-1g.log.xz"
+  [ -f "$work/corpus-1g.log.bz2" ] || bzip2 -9 -c "$work/corpus-1g.log" >"$work/corpus-1g.log.bz2"
+  [ -f "$work/corpus-1g.log.zst" ] || zstd -3 -q -c "$work/corpus-1g.log" >"$work/corpus-1g.log.zst"
+  for c in "xz xz" "bz2 bzip2" "zst zstd"; do
+    set -- $c
+    read -r c_lt c_cli < <(bench "t7-$1" \
+      "$lt scan -q --format json $work/corpus-1g.log.$1" \
+      "$2 -dc $work/corpus-1g.log.$1")
+    echo "7. $2: logtriage ${c_lt}s  $2 -dc ${c_cli}s  ratio $(ratio "$c_lt" "$c_cli") (target <= 1.2)"
+  done
+fi
+# --- 8. memory of archives and compressed files ------------------------------------------------
+if want 8; then
+  echo "8. peak RSS (KiB; target <= 65536): bundle.tar.gz $(rss "$lt" scan -q --format json "$work/bundle.tar.gz")," \
+    "bundle.zip $(rss "$lt" scan -q --format json "$work/bundle.zip")," \
+    "xz $(rss "$lt" scan -q --format json "$work/corpus-1g.log.xz")," \
+    "bzip2 $(rss "$lt" scan -q --format json "$work/corpus-1g.log.bz2")," \
+    "zstd $(rss "$lt" scan -q --format json "$work/corpus-1g.log.zst")"
+fi
 echo
 echo "hyperfine reports: $work/t*.txt"

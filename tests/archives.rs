@@ -497,3 +497,83 @@ fn globs_apply_to_members_inside_a_bundle() {
         ]
     );
 }
+
+#[test]
+fn a_member_claiming_100_gib_is_an_error_not_a_wait() {
+    let log = std::fs::read(samples().join("koverse-server/koverse-server.log")).unwrap();
+    let mut h = tar::Header::new_gnu();
+    h.set_size(100 << 30);
+    h.set_mode(0o644);
+    h.as_gnu_mut().unwrap().name[..18].copy_from_slice(b"koverse-server.log");
+    h.set_cksum();
+    let mut tar = h.as_bytes().to_vec();
+    tar.extend_from_slice(&log);
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "b.tar", &tar);
+    let (code, stdout, rss_kib) =
+        run_measured(&["scan".as_ref(), "--format=json".as_ref(), p.as_os_str()]);
+    assert_eq!(code, 2);
+    let v = json(&stdout);
+    let e = &v["errors"][0];
+    assert_eq!(e["path"], format!("{}!/koverse-server.log", p.display()));
+    let m = e["message"].as_str().unwrap();
+    assert!(
+        m.contains(&format!("after {} of the 107374182400 bytes", log.len())),
+        "{m}"
+    );
+    // What it held was scanned.
+    assert!(!v["findings"].as_array().unwrap().is_empty());
+    assert!(rss_kib < 64 * 1024, "peak RSS {rss_kib} KiB");
+}
+
+#[test]
+fn damaged_xz_bzip2_and_zstd_files_report_what_came_before() {
+    let log = std::fs::read(samples().join("koverse-server/koverse-server.log")).unwrap();
+    let big = log.repeat(50);
+    let d = tempfile::tempdir().unwrap();
+    for (suffix, c, name) in [
+        ("xz", xz as fn(&[u8]) -> Vec<u8>, "xz"),
+        ("bz2", bzip2, "bzip2"),
+        ("zst", zstd, "zstd"),
+    ] {
+        let mut bytes = c(&big);
+        bytes.truncate(bytes.len() / 2);
+        let p = write(d.path(), &format!("koverse-server.log.3.{suffix}"), &bytes);
+        let out = logtriage().arg("--format=json").arg(&p).assert().code(2);
+        let v = json(&out.get_output().stdout);
+        let m = v["errors"][0]["message"].as_str().unwrap();
+        assert!(
+            m.contains(&format!("{name} data damaged or unreadable")) && m.contains("bytes"),
+            "{suffix}: {m}"
+        );
+        assert_eq!(v["errors"][0]["path"], p.display().to_string());
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr);
+        assert!(stderr.contains(&p.display().to_string()), "{stderr}");
+    }
+}
+
+#[test]
+fn binary_members_are_skipped_and_listed() {
+    let log = std::fs::read(samples().join("koverse-server/koverse-server.log")).unwrap();
+    let tar = tar_of(&[
+        (
+            "app1/core.1234".to_string(),
+            b"\x7fELF\x02\x01\x01\x00\x00\x00".to_vec(),
+        ),
+        ("app1/koverse-server/koverse-server.log".to_string(), log),
+    ]);
+    let d = tempfile::tempdir().unwrap();
+    let p = write(d.path(), "b.tar", &tar);
+    let v = scan_json(&[&p], &[], 1);
+    assert_eq!(
+        v["skipped"][0]["path"],
+        format!("{}!/app1/core.1234", p.display())
+    );
+    assert!(
+        v["skipped"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("binary member")
+    );
+    assert_eq!(v["sources"].as_array().unwrap().len(), 1);
+}

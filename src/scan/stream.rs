@@ -226,13 +226,17 @@ impl InputScan<'_> {
         if let Some(mp) = &member_path
             && let Some(r) = out[first_report..].iter_mut().rev().find(|r| &r.path == mp)
         {
-            let how_far = format!("after {} bytes of it", r.stats.bytes);
-            let why = match &r.error {
-                Some(inner) => format!("{}; {inner}", e.message),
+            // The member's own read error is the cause; the archive's is its consequence.
+            let cause = match &r.stats.error {
+                Some(inner) => inner
+                    .split_once(" bytes: ")
+                    .map_or(inner.as_str(), |(_, cause)| cause)
+                    .to_string(),
                 None => e.message.clone(),
             };
             r.error = Some(format!(
-                "archive damaged or cut short: reading stopped in this member {how_far} ({why}); what came before was scanned"
+                "archive damaged or cut short: reading stopped in this member after {} bytes of it ({cause}); what came before was scanned",
+                r.stats.bytes
             ));
             return;
         }
