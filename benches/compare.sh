@@ -75,7 +75,7 @@ want() { [[ " $only " == *" $1 "* ]]; }
 median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(" ".join("%.3f" % x["median"] for x in r))' "$1"; }
 bench() { # name, commands...
   local name=$1; shift
-  hyperfine -N -i --output=pipe -w 1 -r "$runs" --export-json "$work/$name.json" "$@" >"$work/$name.txt" 2>&1
+  hyperfine -N -i --output="${OUTPUT:-pipe}" -w 1 -r "$runs" --export-json "$work/$name.json" "$@" >"$work/$name.txt" 2>&1
   median "$work/$name.json"
 }
 ratio() { python3 -c "print(f'{$1/$2:.2f}')"; }
@@ -151,7 +151,7 @@ with zipfile.ZipFile(sys.argv[1], "w", zipfile.ZIP_DEFLATED, compresslevel=6) as
             z.write(os.path.join(root, n))' "$work/bundle.zip")
     rm -rf "$work/bundle"
   fi
-  read -r b_lt b_tar b_zip < <(bench t6 \
+  read -r b_lt b_tar b_zip < <(OUTPUT=null bench t6 \
     "$lt scan -q --format json $work/bundle.tar.gz" \
     "tar -xzOf $work/bundle.tar.gz" \
     "$lt scan -q --format json $work/bundle.zip")
@@ -166,7 +166,7 @@ if want 7; then
   [ -f "$work/corpus-1g.log.zst" ] || zstd -3 -q -c "$work/corpus-1g.log" >"$work/corpus-1g.log.zst"
   for c in "xz xz" "bz2 bzip2" "zst zstd"; do
     set -- $c
-    read -r c_lt c_cli < <(bench "t7-$1" \
+    read -r c_lt c_cli < <(OUTPUT=null bench "t7-$1" \
       "$lt scan -q --format json $work/corpus-1g.log.$1" \
       "$2 -dc $work/corpus-1g.log.$1")
     echo "7. $2: logtriage ${c_lt}s  $2 -dc ${c_cli}s  ratio $(ratio "$c_lt" "$c_cli") (target <= 1.2)"

@@ -505,21 +505,50 @@ fn a_file_split_into_ranges_gives_the_same_report_as_whole() {
     }
     let d = tempfile::tempdir().unwrap();
     let path = write(d.path(), "big.log", log.as_bytes());
-    let run = |extra: &[&str]| {
+    // The same text gzipped, and inside a tar: read from their start, scanned in parallel
+    // chunks cut at event boundaries.
+    let gz = write(d.path(), "big.log.1.gz", &gzip(log.as_bytes()));
+    let mut tar = tar::Builder::new(Vec::new());
+    let mut h = tar::Header::new_gnu();
+    h.set_size(log.len() as u64);
+    h.set_mode(0o644);
+    h.set_cksum();
+    tar.append_data(&mut h, "big.log", log.as_bytes()).unwrap();
+    let tar = write(d.path(), "big.tar", &tar.into_inner().unwrap());
+    let run_on = |path: &std::path::Path, extra: &[&str]| {
         let out = scan_cmd()
             .args(["--format=json", "--max-evidence=0", "--fail-on=critical"])
             .args(extra)
-            .arg(&path)
+            .arg(path)
             .stdout_for(0);
         let mut v = json(&out);
         v["scan"]["duration_ms"] = Value::Null;
         v
     };
+    let run = |extra: &[&str]| run_on(&path, extra);
     let whole = run(&["-j1"]);
     assert_eq!(whole["findings"][0]["count"], 400);
     for size in ["1000", "4096", "20000"] {
         let split = run(&["-j2", "--split-bytes", size]);
         assert_eq!(whole, split, "split at {size} bytes");
+    }
+    // Findings and their evidence, not paths: those name the .gz and the member.
+    let strip = |mut v: Value| {
+        for f in v["findings"].as_array_mut().unwrap() {
+            f["files"] = Value::Null;
+            for e in f["evidence"].as_array_mut().unwrap() {
+                e["path"] = Value::Null;
+            }
+        }
+        v["findings"].take()
+    };
+    for compressed in [&gz, &tar] {
+        let one = strip(run_on(compressed, &["-j1"]));
+        assert_eq!(one, strip(whole.clone()), "{}", compressed.display());
+        for size in ["1000", "4096", "20000"] {
+            let chunked = strip(run_on(compressed, &["-j2", "--split-bytes", size]));
+            assert_eq!(one, chunked, "{} in chunks of {size}", compressed.display());
+        }
     }
 }
 

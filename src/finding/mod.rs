@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod fingerprint;
+pub mod templates;
 pub mod triage;
 
 pub use crate::source::Origin;

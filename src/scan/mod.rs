@@ -5,6 +5,7 @@
 //! the number of threads.
 
 pub mod block;
+pub mod chunks;
 pub mod copies;
 pub mod split;
 pub mod stream;

@@ -432,13 +432,39 @@ impl InputScan<'_> {
         }
         let ctx =
             block::StreamContext::new(self.matcher, name, &report.origin, self.opts.since, until);
-        let mut agg = FileAggregator::new(
-            &self.matcher.rules,
-            0,
-            report.origin.clone(),
-            self.opts.max_evidence,
-            self.opts.keep_occurrences,
-        );
+        let new_aggregator = || {
+            FileAggregator::new(
+                &self.matcher.rules,
+                0,
+                report.origin.clone(),
+                self.opts.max_evidence,
+                self.opts.keep_occurrences,
+            )
+        };
+        // A decompressed stream or an archive member can only be read from its start; a long
+        // one is scanned in parallel chunks (not for NDJSON, written in order as it is found).
+        if self.opts.threads > 1
+            && self.opts.split_bytes > 0
+            && !self.opts.keep_occurrences
+            && section.is_none()
+            && (place.compression.is_some() || place.member.is_some())
+            && head.len() >= FIRST_READ_BYTES
+            && !block::looks_binary(&head)
+        {
+            let plan = super::chunks::Plan {
+                layout: crate::event::layout::detect(&head),
+                threads: self.opts.threads,
+                chunk_bytes: (self.opts.split_bytes as usize).min(super::chunks::CHUNK_BYTES),
+                max_evidence: self.opts.max_evidence,
+            };
+            let (stats, findings) =
+                super::chunks::scan_chunked(head, rest, &ctx, &plan, &new_aggregator);
+            report.findings = findings;
+            report.error = stream_error(&stats, place);
+            report.stats = stats;
+            return report;
+        }
+        let mut agg = new_aggregator();
         let mut reader = Cursor::new(head).chain(rest);
         let stats =
             block::scan_reader_from(&mut reader, &ctx, None, first_line, &mut |h| agg.push(h));
@@ -448,21 +474,25 @@ impl InputScan<'_> {
                 None => "binary file (NUL byte in the first block): skipped".to_string(),
             });
         }
-        if let Some(e) = &stats.error {
-            let what = match place.compression {
-                Some(c) => format!("{} data", c.name()),
-                None if place.member.is_some() => "member".to_string(),
-                None => "file".to_string(),
-            };
-            report.error = Some(if e.contains("decompression bomb") {
-                format!("{what}: {e}; what came before was scanned")
-            } else {
-                format!("{what} damaged or unreadable: {e}; what came before was scanned")
-            });
-        }
+        report.error = stream_error(&stats, place);
         report.stats = stats;
         report.occurrences = agg.admitted.take().unwrap_or_default();
         report.findings = agg.finish();
         report
     }
+}
+
+/// How a text stream's read error is reported: what kind of data it was, how far it got.
+fn stream_error(stats: &block::StreamStats, place: Place) -> Option<String> {
+    let e = stats.error.as_ref()?;
+    let what = match place.compression {
+        Some(c) => format!("{} data", c.name()),
+        None if place.member.is_some() => "member".to_string(),
+        None => "file".to_string(),
+    };
+    Some(if e.contains("decompression bomb") {
+        format!("{what}: {e}; what came before was scanned")
+    } else {
+        format!("{what} damaged or unreadable: {e}; what came before was scanned")
+    })
 }

@@ -1,0 +1,210 @@
+//! One stream scanned on several cores: a decompressed file or an archive member can only be
+//! read from its start, but once read, its text can be cut into chunks at event boundaries
+//! (the start of the last event in each chunk goes on in the next one) and the chunks scanned
+//! in parallel while reading goes on, as `split` does with the ranges of a plain file. The
+//! results merge exactly (`aggregate::merge_parts`): the same findings as one pass. At most
+//! `IN_FLIGHT_PER_THREAD` chunks per thread wait or run at once, so memory stays bounded; the
+//! reading thread scans chunks itself while it waits for room.
+
+use std::io::{self, Read};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use super::block::{self, StreamContext, StreamStats};
+use crate::event::{Layout, frame};
+use crate::finding::{FileAggregator, Finding};
+
+/// Bytes per chunk (at most: `--split-bytes` makes them smaller, for tests).
+pub const CHUNK_BYTES: usize = 4 << 20;
+const IN_FLIGHT_PER_THREAD: usize = 2;
+
+/// Reads until `buf` holds `want` more bytes or the stream ends; returns whether it ended.
+fn fill(r: &mut dyn Read, buf: &mut Vec<u8>, want: usize) -> io::Result<bool> {
+    let mut len = buf.len();
+    let target = len + want;
+    // Read straight into the buffer (a recycled one: its pages are already there).
+    buf.resize(target, 0);
+    let result = loop {
+        if len == target {
+            break Ok(false);
+        }
+        match r.read(&mut buf[len..target]) {
+            Ok(0) => break Ok(true),
+            Ok(n) => len += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => break Err(e),
+        }
+    };
+    buf.truncate(len);
+    result
+}
+
+/// Chunk buffers handed back after their scan, so a stream of any length touches only the
+/// pages of a few chunks (fresh 4 MiB buffers cost a page fault per 4 KiB).
+struct Pool(Mutex<Vec<Vec<u8>>>);
+
+impl Pool {
+    fn take(&self) -> Vec<u8> {
+        let mut v = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_else(|| Vec::with_capacity(CHUNK_BYTES + 64 * 1024));
+        v.clear();
+        v
+    }
+
+    fn give(&self, v: Vec<u8>) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).push(v);
+    }
+}
+
+/// How a stream is cut and scanned.
+pub struct Plan {
+    /// The stream's layout (from its first bytes).
+    pub layout: Layout,
+    pub threads: usize,
+    pub chunk_bytes: usize,
+    pub max_evidence: usize,
+}
+
+/// Scans the stream `head` + `rest` (text) in parallel chunks; returns its stats and findings.
+/// `new_aggregator` makes the aggregator of one chunk.
+pub fn scan_chunked<'r>(
+    head: Vec<u8>,
+    rest: &mut dyn Read,
+    ctx: &StreamContext,
+    plan: &Plan,
+    new_aggregator: &(dyn Fn() -> FileAggregator<'r> + Sync),
+) -> (StreamStats, Vec<Finding>) {
+    let Plan {
+        layout,
+        threads,
+        chunk_bytes,
+        max_evidence,
+    } = *plan;
+    let parts: Mutex<Vec<(usize, StreamStats, Vec<Finding>)>> = Mutex::new(Vec::new());
+    let in_flight = AtomicUsize::new(0);
+    let limit = threads.max(1) * IN_FLIGHT_PER_THREAD;
+    let mut read_error = None;
+    let pool = Pool(Mutex::new(Vec::new()));
+    let scan_part = |index: usize, text: &[u8], last_error: Option<String>| {
+        let mut agg = new_aggregator();
+        let mut reader = text;
+        let mut stats = block::scan_reader_as(&mut reader, ctx, Some(layout), &mut |h| agg.push(h));
+        if stats.error.is_none() {
+            stats.error = last_error;
+        }
+        let mut parts = parts.lock().unwrap_or_else(|e| e.into_inner());
+        parts.push((index, stats, agg.into_parts()));
+    };
+    rayon::in_place_scope(|scope| {
+        let mut buf = head;
+        let mut index = 0;
+        loop {
+            let want = chunk_bytes.saturating_sub(buf.len()).max(1024);
+            let ended = match fill(rest, &mut buf, want) {
+                Ok(e) => e,
+                Err(e) => {
+                    read_error = Some(e);
+                    true
+                }
+            };
+            // Cut before the last event: it may go on in the next chunk.
+            let complete = memchr::memrchr(b'\n', &buf).map_or(0, |i| i + 1);
+            let cut = if ended {
+                buf.len()
+            } else {
+                match frame::last_header(layout, &buf, 0, complete) {
+                    Some(h) if h > 0 => h,
+                    // No event boundary in a whole chunk (a huge event or line): the rest of
+                    // the stream is one part, read by one scanner.
+                    _ => {
+                        let error = read_error.take();
+                        let mut tail = io::Cursor::new(std::mem::take(&mut buf)).chain(&mut *rest);
+                        let mut agg = new_aggregator();
+                        let mut stats =
+                            block::scan_reader_as(&mut tail, ctx, Some(layout), &mut |h| {
+                                agg.push(h)
+                            });
+                        if stats.error.is_none() {
+                            stats.error = error
+                                .map(|e| format!("read error after {} bytes: {e}", stats.bytes));
+                        }
+                        parts.lock().unwrap_or_else(|e| e.into_inner()).push((
+                            index,
+                            stats,
+                            agg.into_parts(),
+                        ));
+                        return;
+                    }
+                }
+            };
+            let mut carry = pool.take();
+            carry.extend_from_slice(&buf[cut..]);
+            buf.truncate(cut);
+            let text = std::mem::replace(&mut buf, carry);
+            // Errors say how far their part got; the merge adds the parts before.
+            let last_error = if ended {
+                read_error
+                    .take()
+                    .map(|e| format!("read error after {} bytes: {e}", text.len()))
+            } else {
+                None
+            };
+            // Room for this chunk: while there is none, help scan the ones waiting.
+            while in_flight.load(Ordering::Acquire) >= limit {
+                if rayon::yield_now() != Some(rayon::Yield::Executed) {
+                    std::thread::yield_now();
+                }
+            }
+            in_flight.fetch_add(1, Ordering::AcqRel);
+            let (scan_part, in_flight, pool) = (&scan_part, &in_flight, &pool);
+            scope.spawn(move |_| {
+                scan_part(index, &text, last_error);
+                pool.give(text);
+                in_flight.fetch_sub(1, Ordering::AcqRel);
+            });
+            index += 1;
+            if ended {
+                return;
+            }
+        }
+    });
+    let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
+    parts.sort_by_key(|(i, _, _)| *i);
+    let mut stats = StreamStats {
+        layout: Some(layout),
+        ..StreamStats::default()
+    };
+    let mut lines_before = 0;
+    let mut findings = Vec::with_capacity(parts.len());
+    for (_, st, f) in parts {
+        if stats.error.is_none() {
+            stats.error = st.error.map(|e| absolute(&e, stats.bytes));
+        }
+        findings.push((lines_before, f));
+        lines_before += st.lines;
+        stats.bytes += st.bytes;
+        stats.lines += st.lines;
+        stats.events += st.events;
+        stats.cut_lines += st.cut_lines;
+    }
+    (
+        stats,
+        crate::finding::aggregate::merge_parts(findings, max_evidence),
+    )
+}
+
+/// A part's "read error after N bytes: ..." with N counted from the stream's start.
+fn absolute(error: &str, before: u64) -> String {
+    let parsed = error
+        .strip_prefix("read error after ")
+        .and_then(|r| r.split_once(" bytes: "))
+        .and_then(|(n, rest)| n.parse::<u64>().ok().map(|n| (n, rest)));
+    match parsed {
+        Some((n, rest)) => format!("read error after {} bytes: {rest}", before + n),
+        None => error.to_string(),
+    }
+}
