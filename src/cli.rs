@@ -105,6 +105,10 @@ pub struct ScanArgs {
     /// Follow symbolic links to folders.
     #[arg(short = 'L', long = "follow")]
     pub follow: bool,
+    /// Error events no rule matched, grouped by template: off, error (ERROR, FATAL, SEVERE,
+    /// PANIC and uncaught exceptions), or warn (those and WARN).
+    #[arg(long, value_enum, value_name = "LEVEL", default_value = "error")]
+    pub unknown: UnknownArg,
     /// The machine of inputs whose paths name none (stdin, a scan on the machine itself).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
@@ -158,6 +162,23 @@ pub struct TailArgs {
     /// Follow symbolic links to folders.
     #[arg(short = 'L', long = "follow")]
     pub follow: bool,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnknownArg {
+    Off,
+    Error,
+    Warn,
+}
+
+impl From<UnknownArg> for crate::matching::UnknownMode {
+    fn from(a: UnknownArg) -> Self {
+        match a {
+            UnknownArg::Off => crate::matching::UnknownMode::Off,
+            UnknownArg::Error => crate::matching::UnknownMode::Error,
+            UnknownArg::Warn => crate::matching::UnknownMode::Warn,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

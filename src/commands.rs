@@ -120,7 +120,8 @@ pub fn scan(args: ScanArgs) -> i32 {
         .retain(|i| *i != Input::Stdin || !std::mem::replace(&mut seen_stdin, true));
 
     // Anchors rare in these logs make the literal pass faster (only speed depends on it).
-    let matcher = match Matcher::tuned(rules, &source::sample::sample(&walked.inputs)) {
+    let sample = source::sample::sample(&walked.inputs);
+    let matcher = match Matcher::with_unknown(rules, &sample, args.unknown.into()) {
         Ok(m) => m,
         Err(e) => {
             eprintln!("logtriage: {e}");

@@ -8,8 +8,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::unknown::{Unknown, UnknownAggregator};
 use crate::event::Stamp;
-use crate::matching::{Hit, Occurrence};
+use crate::matching::{Hit, Occurrence, UNKNOWN};
 use crate::rules::{Rule, Threshold};
 use crate::source::Origin;
 
@@ -171,6 +172,11 @@ impl Finding {
     /// Folds in the same fingerprint's finding from a later file or a later part of one file.
     pub fn merge(&mut self, other: Finding, max_evidence: usize) {
         self.count += other.count;
+        // The first occurrence in input order names the finding's fields.
+        if other.first_at < self.first_at {
+            self.first_at = other.first_at;
+            self.fields = other.fields.clone();
+        }
         if let Some(f) = other.first_seen
             && self.first_seen.as_ref().is_none_or(|s| f.0 < s.0)
         {
@@ -181,12 +187,16 @@ impl Finding {
         {
             self.last_seen = Some(l);
         }
+        // Files listed in both are one (parts of one file); the others' count adds up.
+        let shared = other
+            .files
+            .iter()
+            .filter(|f| self.files.contains(f))
+            .count() as u64;
+        self.files_total += other.files_total - shared;
         for f in other.files {
-            if !self.files.contains(&f) {
-                self.files_total += 1;
-                if self.files.len() < MAX_FILES_LISTED {
-                    self.files.push(f);
-                }
+            if !self.files.contains(&f) && self.files.len() < MAX_FILES_LISTED {
+                self.files.push(f);
             }
         }
         for c in other.containers {
@@ -224,6 +234,17 @@ pub struct FileAggregator<'r> {
     /// moment its threshold is reached (the ones that reached it included).
     pub admitted: Option<Vec<Occurrence>>,
     held: ByFingerprint<VecDeque<Occurrence>>,
+    /// Error events no rule matched.
+    pub unknown: UnknownAggregator,
+}
+
+/// What the scan of one stream (or one part of it) found.
+#[derive(Default)]
+pub struct Part {
+    pub findings: Vec<Finding>,
+    pub unknown: Vec<Unknown>,
+    /// Unknown events past the per-stream template bound.
+    pub unknown_other: u64,
 }
 
 impl<'r> FileAggregator<'r> {
@@ -237,6 +258,7 @@ impl<'r> FileAggregator<'r> {
         FileAggregator {
             rules,
             file,
+            unknown: UnknownAggregator::new(file, origin.clone(), max_evidence),
             origin,
             max_evidence,
             findings: Vec::new(),
@@ -247,6 +269,15 @@ impl<'r> FileAggregator<'r> {
     }
 
     pub fn push(&mut self, hit: &Hit) {
+        if hit.rule == UNKNOWN {
+            let template = self.unknown.push(hit);
+            if let (Some(admitted), Some(t)) = (&mut self.admitted, template) {
+                let mut o = hit.occurrence();
+                o.template = Some(Box::new(t));
+                admitted.push(o);
+            }
+            return;
+        }
         let rule = &self.rules[hit.rule as usize];
         let i = match self.index.get(&hit.fingerprint) {
             Some(&i) => i,
@@ -293,25 +324,31 @@ impl<'r> FileAggregator<'r> {
         }
     }
 
-    /// The findings of this file, without threshold findings that never reached theirs.
-    pub fn finish(self) -> Vec<Finding> {
-        self.findings
-            .into_iter()
-            .filter(Finding::is_reported)
-            .collect()
+    /// What this stream found, without threshold findings that never reached theirs.
+    pub fn finish(self) -> Part {
+        let mut part = self.into_parts();
+        part.findings.retain(Finding::is_reported);
+        part
     }
 
-    /// The findings of this part of a file, thresholds undecided (see `merge_parts`).
-    pub fn into_parts(self) -> Vec<Finding> {
-        self.findings
+    /// What this part of a stream found, thresholds undecided (see `merge_parts`).
+    pub fn into_parts(self) -> Part {
+        Part {
+            findings: self.findings,
+            unknown: self.unknown.templates,
+            unknown_other: self.unknown.other,
+        }
     }
 }
 
-/// Joins the findings of consecutive parts of one file (each with line numbers counted from
-/// its own start, and the number of lines before it) into the file's findings.
-pub fn merge_parts(parts: Vec<(u64, Vec<Finding>)>, max_evidence: usize) -> Vec<Finding> {
+/// Joins what consecutive parts of one stream found (each with line numbers counted from its
+/// own start, and the number of lines before it) into the stream's findings.
+pub fn merge_parts(parts: Vec<(u64, Part)>, max_evidence: usize) -> Part {
     let mut all = Aggregate::default();
-    for (lines_before, mut findings) in parts {
+    let mut unknown = Vec::with_capacity(parts.len());
+    let mut unknown_other = 0;
+    for (lines_before, part) in parts {
+        let mut findings = part.findings;
         for f in &mut findings {
             f.first_at.1 += lines_before;
             for (_, o) in &mut f.evidence {
@@ -319,11 +356,18 @@ pub fn merge_parts(parts: Vec<(u64, Vec<Finding>)>, max_evidence: usize) -> Vec<
             }
         }
         all.add_file(findings, max_evidence);
+        unknown.push((lines_before, part.unknown));
+        unknown_other += part.unknown_other;
     }
-    all.findings
-        .into_iter()
-        .filter(Finding::is_reported)
-        .collect()
+    Part {
+        findings: all
+            .findings
+            .into_iter()
+            .filter(Finding::is_reported)
+            .collect(),
+        unknown: super::unknown::merge_parts(unknown, max_evidence),
+        unknown_other,
+    }
 }
 
 /// Merges per-file findings, fed in input order.

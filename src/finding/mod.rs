@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod fingerprint;
 pub mod templates;
 pub mod triage;
+pub mod unknown;
 
 pub use crate::source::Origin;
 pub use aggregate::{Aggregate, FileAggregator, Finding};

@@ -11,6 +11,47 @@ use aho_corasick::{AhoCorasick, Input, MatchKind};
 use crate::event::{Level, Stamp};
 use crate::rules::Rule;
 
+/// The rule index of an error event no rule matched (an "unknown error", see `UnknownMode`).
+pub const UNKNOWN: u32 = u32::MAX;
+
+/// Which events no rule matched are reported as unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub enum UnknownMode {
+    Off,
+    /// ERROR, FATAL, SEVERE, PANIC, CRITICAL (as the layout gives the level), and console
+    /// output's `Exception in thread "..."` headers.
+    #[default]
+    Error,
+    /// Those and WARN.
+    Warn,
+}
+
+/// Literals that make an event a candidate for being an unknown error: the level words as
+/// they are written (the layout then reads the level itself).
+const ERROR_PROBES: &[&str] = &[
+    "ERROR",
+    "FATAL",
+    "SEVERE",
+    "PANIC",
+    "CRITICAL",
+    "Exception in thread",
+];
+const WARN_PROBES: &[&str] = &["WARN"];
+
+impl UnknownMode {
+    /// Is an event with this level (and header) one this mode reports when no rule matched it?
+    pub fn wants(self, level: Option<Level>, header: &[u8]) -> bool {
+        match (self, level) {
+            (UnknownMode::Off, _) => false,
+            (_, Some(Level::Error | Level::Fatal | Level::Panic)) => true,
+            (UnknownMode::Warn, Some(Level::Warn)) => true,
+            (_, Some(_)) => false,
+            // Console output without levels: an uncaught exception's header.
+            (_, None) => header.starts_with(b"Exception in thread \""),
+        }
+    }
+}
+
 /// One rule firing on one event.
 #[derive(Clone, Debug)]
 pub struct Occurrence {
@@ -29,6 +70,8 @@ pub struct Occurrence {
     /// The regex's named groups.
     pub fields: Vec<(String, String)>,
     pub fingerprint: u64,
+    /// An unknown error's template (masked text, id), as its stream's scan saw it.
+    pub template: Option<Box<(String, String)>>,
 }
 
 /// A rule firing on one event, as the engine finds it: the event's bytes are borrowed from the
@@ -82,6 +125,7 @@ impl Hit<'_> {
             hit_line,
             fields: self.fields().clone(),
             fingerprint: self.fingerprint,
+            template: None,
         }
     }
 }
@@ -236,6 +280,8 @@ impl LiteralCursor<'_> {
 /// The compiled rule set.
 pub struct Matcher {
     pub rules: Vec<Rule>,
+    /// Which events no rule matched are reported (their level words are in the literal pass).
+    pub unknown: UnknownMode,
     literals: Vec<Literal>,
     /// The anchors of all literals, in groups small enough for aho-corasick's SIMD (Teddy)
     /// searcher: together, the one literal pass over each buffer.
@@ -254,6 +300,15 @@ impl Matcher {
     /// Compiles `rules`, choosing anchors that are rare in `sample` (text of the logs about to
     /// be scanned) as well as in the built-in model. Only speed depends on the sample.
     pub fn tuned(rules: Vec<Rule>, sample: &[u8]) -> Result<Matcher, String> {
+        Matcher::with_unknown(rules, sample, UnknownMode::Off)
+    }
+
+    /// As `tuned`; events no rule matched are found as `unknown` says.
+    pub fn with_unknown(
+        rules: Vec<Rule>,
+        sample: &[u8],
+        unknown: UnknownMode,
+    ) -> Result<Matcher, String> {
         let mut literal_rules: std::collections::BTreeMap<&str, Vec<u32>> = Default::default();
         for (ri, r) in rules.iter().enumerate() {
             for l in &r.literals {
@@ -262,6 +317,14 @@ impl Matcher {
                     v.push(ri as u32);
                 }
             }
+        }
+        let probes: &[&[&str]] = match unknown {
+            UnknownMode::Off => &[],
+            UnknownMode::Error => &[ERROR_PROBES],
+            UnknownMode::Warn => &[ERROR_PROBES, WARN_PROBES],
+        };
+        for p in probes.iter().copied().flatten() {
+            literal_rules.entry(p).or_default().push(UNKNOWN);
         }
         let literals: Vec<Literal> = literal_rules
             .into_iter()
@@ -318,6 +381,7 @@ impl Matcher {
         }
         Ok(Matcher {
             rules,
+            unknown,
             literals,
             groups,
         })

@@ -72,6 +72,7 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
         writeln!(out)?;
     } else if s.findings.is_empty() {
         writeln!(out, "No findings.")?;
+        writeln!(out)?;
     } else {
         let n = s.findings.len();
         let mut by_sev = Vec::new();
@@ -134,6 +135,7 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
         }
     }
 
+    write_unknown(out, s)?;
     if !s.skipped.is_empty() {
         writeln!(out, "{BOLD}Skipped{BOLD:#}")?;
         for p in &s.skipped {
@@ -176,6 +178,80 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
         }
     }
     out.flush()
+}
+
+/// "Not known to any rule": each template folded to one line (level, count, time span, hosts)
+/// and one example line; most severe level first, then by count.
+fn write_unknown(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
+    let u = &s.unknown;
+    if u.templates.is_empty() && u.other_events == 0 {
+        return Ok(());
+    }
+    let events: u64 = u.templates.iter().map(|t| t.count).sum();
+    writeln!(
+        out,
+        "{BOLD}Not known to any rule{BOLD:#} {DIM}({} template{}, {} event{}; `logtriage rules suggest` drafts rules for them){DIM:#}",
+        u.templates.len(),
+        if u.templates.len() == 1 { "" } else { "s" },
+        thousands(events),
+        if events == 1 { "" } else { "s" },
+    )?;
+    for t in &u.templates {
+        let mut meta = format!("{:<5} {:>6}x", t.level.as_str(), thousands(t.count));
+        match (&t.first_seen, &t.last_seen) {
+            (Some(a), Some(b)) if a.0 != b.0 => {
+                let (a, b) = (short_time(&a.1.iso()), short_time(&b.1.iso()));
+                let b = if a.get(..10) == b.get(..10) {
+                    b[11..].to_string()
+                } else {
+                    b
+                };
+                meta.push_str(&format!(" {a} -> {b}"));
+            }
+            (Some(a), _) => meta.push_str(&format!(" {}", short_time(&a.1.iso()))),
+            _ => {}
+        }
+        let who: Vec<String> = t
+            .services
+            .iter()
+            .map(|s| s.to_string())
+            .chain(t.hosts.iter().map(|h| format!("on {h}")))
+            .collect();
+        if !who.is_empty() {
+            meta.push_str(&format!(" | {}", who.join(", ")));
+        }
+        let st = if t.level >= crate::event::Level::Error {
+            sev_style(Severity::Low)
+        } else {
+            sev_style(Severity::Info)
+        };
+        writeln!(out, "  {st}{}{st:#}", clip(&meta, WIDTH - 2))?;
+        let mut text = t.text.clone();
+        if let Some(e) = &t.exception {
+            text.push_str(&format!(" [{e}]"));
+        }
+        writeln!(out, "    {}", clip(&text, WIDTH - 4))?;
+        if let Some((fi, o)) = t.evidence.first() {
+            writeln!(
+                out,
+                "    {DIM}{}{DIM:#}",
+                clip_left(&format!("{}:{}", s.paths[*fi as usize], o.line), WIDTH - 4)
+            )?;
+        }
+        writeln!(out, "    {DIM}template {}{DIM:#}", t.id)?;
+    }
+    if u.other_events > 0 {
+        writeln!(
+            out,
+            "  {DIM}and {} more event{} of {} further template{} (past the bound of {}){DIM:#}",
+            thousands(u.other_events),
+            if u.other_events == 1 { "" } else { "s" },
+            u.other_templates,
+            if u.other_templates == 1 { "" } else { "s" },
+            crate::finding::unknown::MAX_TEMPLATES
+        )?;
+    }
+    writeln!(out)
 }
 
 fn write_finding(

@@ -15,6 +15,8 @@ struct Doc<'a> {
     scan: Scan<'a>,
     triage: Vec<Triage<'a>>,
     findings: Vec<FindingJson<'a>>,
+    unknown: Vec<UnknownJson<'a>>,
+    unknown_other: UnknownOther,
     sources: Vec<Source<'a>>,
     hosts: Vec<HostJson<'a>>,
     skipped: Vec<PathMessage<'a>>,
@@ -116,6 +118,31 @@ struct Source<'a> {
 }
 
 #[derive(Serialize)]
+struct UnknownJson<'a> {
+    template_id: &'a str,
+    template: &'a str,
+    exception: Option<&'a str>,
+    level: &'static str,
+    severity: &'static str,
+    component: Option<&'static str>,
+    services: Vec<&'static str>,
+    hosts: Vec<&'a str>,
+    count: u64,
+    first_seen: Option<String>,
+    last_seen: Option<String>,
+    files: Vec<&'a str>,
+    files_total: u64,
+    evidence: Vec<Evidence<'a>>,
+}
+
+/// Unknown templates and events past the bounds, counted.
+#[derive(Serialize)]
+struct UnknownOther {
+    templates: u64,
+    events: u64,
+}
+
+#[derive(Serialize)]
 struct HostJson<'a> {
     name: &'a str,
     seen_as: &'a [String],
@@ -127,7 +154,11 @@ struct PathMessage<'a> {
     message: &'a str,
 }
 
-pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::io::Result<()> {
+pub fn write<'a>(
+    out: &mut dyn std::io::Write,
+    s: &'a Summary,
+    rules: &'a [Rule],
+) -> std::io::Result<()> {
     let findings = s
         .findings
         .iter()
@@ -185,6 +216,44 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
             }
         })
         .collect();
+    let evidence = |ev: &'a [(u32, crate::matching::Occurrence)]| -> Vec<Evidence<'a>> {
+        ev.iter()
+            .map(|(fi, o)| Evidence {
+                path: &s.paths[*fi as usize],
+                line: o.line,
+                timestamp: o.stamp.map(|t| t.iso()),
+                timestamp_text: o.stamp_text.as_deref(),
+                level: o.level.map(|l| l.as_str()),
+                container: s.containers[*fi as usize].as_deref(),
+                text: &o.text,
+            })
+            .collect()
+    };
+    let unknown = s
+        .unknown
+        .templates
+        .iter()
+        .map(|u| UnknownJson {
+            template_id: &u.id,
+            template: &u.text,
+            exception: u.exception.as_deref(),
+            level: u.level.as_str(),
+            severity: u.severity().as_str(),
+            component: u.origin.component,
+            services: u.services.iter().copied().collect(),
+            hosts: u.hosts.iter().map(String::as_str).collect(),
+            count: u.count,
+            first_seen: u.first_seen.as_ref().map(|x| x.1.iso()),
+            last_seen: u.last_seen.as_ref().map(|x| x.1.iso()),
+            files: u
+                .files
+                .iter()
+                .map(|&i| s.paths[i as usize].as_str())
+                .collect(),
+            files_total: u.files_total,
+            evidence: evidence(&u.evidence),
+        })
+        .collect();
     let doc = Doc {
         version: 1,
         tool: Tool {
@@ -219,6 +288,11 @@ pub fn write(out: &mut dyn std::io::Write, s: &Summary, rules: &[Rule]) -> std::
             })
             .collect(),
         findings,
+        unknown,
+        unknown_other: UnknownOther {
+            templates: s.unknown.other_templates,
+            events: s.unknown.other_events,
+        },
         sources: s
             .sources
             .iter()

@@ -12,6 +12,7 @@ pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::finding::unknown::{self, Unknown};
 use crate::finding::{self, Aggregate, Finding, fingerprint, triage::TriageGroup};
 use crate::rules::{Rule, Severity};
 use crate::scan::FileReport;
@@ -67,6 +68,8 @@ pub struct Summary {
     pub errors: Vec<Problem>,
     /// Reported findings, sorted.
     pub findings: Vec<Finding>,
+    /// Error events no rule matched, by template (reported ones, sorted).
+    pub unknown: unknown::Merged,
     pub triage: Vec<TriageGroup>,
     /// The worst reported finding's severity (for the exit code).
     pub max_severity: Option<Severity>,
@@ -85,10 +88,18 @@ pub struct Collector {
     pub summary: Summary,
     /// The sweep's host clues; a stream's host is decided from all of them at the end.
     pub hosts: Hosts,
-    /// Per stream (by index): its clue and its findings, merged at the end, once the hosts
-    /// (which fingerprints hold) are named.
-    streams: Vec<(HostClue, Vec<Finding>)>,
+    /// What the streams with one host clue found, merged as they come: they will have one
+    /// host, which fingerprints hold, named once the whole sweep is in.
+    by_clue: BTreeMap<HostClue, ClueGroup>,
     max_evidence: usize,
+}
+
+#[derive(Default)]
+struct ClueGroup {
+    findings: Aggregate,
+    unknown: Vec<Unknown>,
+    unknown_index: std::collections::HashMap<(String, Option<String>), usize>,
+    unknown_other: u64,
 }
 
 impl Collector {
@@ -118,11 +129,12 @@ impl Collector {
                 warnings: Vec::new(),
                 errors: walk_errors,
                 findings: Vec::new(),
+                unknown: unknown::Merged::default(),
                 triage: Vec::new(),
                 max_severity: None,
             },
             hosts,
-            streams: Vec::new(),
+            by_clue: BTreeMap::new(),
             max_evidence,
         }
     }
@@ -133,7 +145,9 @@ impl Collector {
         self.hosts.add(&r.clue);
         r.origin.host = self.hosts.resolve(&r.clue);
         for o in &mut r.occurrences {
-            o.fingerprint = fingerprint::of(&rules[o.rule as usize], &o.fields, &r.origin);
+            if o.rule != crate::matching::UNKNOWN {
+                o.fingerprint = fingerprint::of(&rules[o.rule as usize], &o.fields, &r.origin);
+            }
         }
     }
 
@@ -198,7 +212,22 @@ impl Collector {
             f.files = vec![id];
             f.evidence.iter_mut().for_each(|(i, _)| *i = id);
         }
-        self.streams.push((r.clue.clone(), findings));
+        let group = self.by_clue.entry(r.clue.clone()).or_default();
+        group.findings.add_file(findings, self.max_evidence);
+        for mut u in std::mem::take(&mut r.unknown) {
+            u.first_at.0 = id;
+            u.files = vec![id];
+            u.evidence.iter_mut().for_each(|(i, _)| *i = id);
+            let key = (u.text.clone(), u.exception.clone());
+            match group.unknown_index.get(&key) {
+                Some(&i) => group.unknown[i].merge(u, self.max_evidence),
+                None => {
+                    group.unknown_index.insert(key, group.unknown.len());
+                    group.unknown.push(u);
+                }
+            }
+        }
+        group.unknown_other += r.unknown_other;
     }
 
     /// Names the hosts, merges the findings, sorts, filters by `min_severity` and builds the
@@ -207,7 +236,9 @@ impl Collector {
         let hosts = &self.hosts;
         let mut aggregate = Aggregate::default();
         let mut seen_as: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
-        for (clue, mut findings) in std::mem::take(&mut self.streams) {
+        let mut unknown_streams = Vec::new();
+        let mut unknown_other = 0;
+        for (clue, group) in std::mem::take(&mut self.by_clue) {
             let host = hosts.resolve(&clue);
             if let Some(name) = hosts.seen_as(&clue) {
                 seen_as
@@ -215,12 +246,33 @@ impl Collector {
                     .or_default()
                     .insert(name.to_string());
             }
+            let mut findings = group.findings.findings;
             for f in &mut findings {
                 f.origin.host = host.clone();
                 f.fingerprint = fingerprint::of(&rules[f.rule as usize], &f.fields, &f.origin);
             }
-            aggregate.add_file(findings, self.max_evidence);
+            // Unbounded here: evidence is put back in input order and cut below.
+            aggregate.add_file(findings, 0);
+            let mut templates = group.unknown;
+            for u in &mut templates {
+                u.origin.host = host.clone();
+                u.hosts.extend(host.clone());
+            }
+            unknown_streams.push(templates);
+            unknown_other += group.unknown_other;
         }
+        let mut all = aggregate.findings;
+        for f in &mut all {
+            // The first evidence events in input order, whatever group they were merged from.
+            f.evidence.sort_by_key(|(i, o)| (*i, o.line));
+            if self.max_evidence != 0 {
+                f.evidence.truncate(self.max_evidence);
+            }
+            f.files.sort_unstable();
+        }
+        let mut merged = unknown::merge(unknown_streams, unknown_other, self.max_evidence);
+        merged.templates.retain(|u| u.severity() >= min_severity);
+        self.summary.unknown = merged;
         for row in &mut self.summary.sources {
             row.host = hosts.resolve(&row.clue);
         }
@@ -231,9 +283,12 @@ impl Collector {
                 seen_as: seen.into_iter().collect(),
             })
             .collect();
-        let mut all = aggregate.findings;
         all.retain(|f| rules[f.rule as usize].severity >= min_severity);
-        self.summary.max_severity = all.iter().map(|f| rules[f.rule as usize].severity).max();
+        self.summary.max_severity = all
+            .iter()
+            .map(|f| rules[f.rule as usize].severity)
+            .chain(self.summary.unknown.templates.iter().map(Unknown::severity))
+            .max();
         finding::sort(&mut all, rules);
         self.summary.triage = finding::triage::triage(&all, rules);
         self.summary.findings = all;

@@ -30,6 +30,11 @@ struct Line<'a> {
     summary: String,
     text: &'a str,
     fingerprint: String,
+    /// An unknown error's template (`rule` is `unknown`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    template_id: Option<&'a str>,
 }
 
 /// Writes one occurrence as one line.
@@ -59,10 +64,53 @@ pub fn write_occurrence(
         summary: finding::summary(rule, &o.fields),
         text: &o.text,
         fingerprint: hex(o.fingerprint),
+        template: None,
+        template_id: None,
     };
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
 }
+
+/// Writes one unknown error: `"rule": "unknown"`, its template and template id, the other
+/// fields as for a rule's occurrence (its fingerprint is the template id).
+pub fn write_unknown(
+    out: &mut dyn std::io::Write,
+    o: &Occurrence,
+    path: &str,
+    origin: &Origin,
+) -> std::io::Result<()> {
+    let (text, id) = o
+        .template
+        .as_deref()
+        .map_or(("", ""), |(t, i)| (t.as_str(), i.as_str()));
+    let error = o.level.is_none_or(|l| l >= crate::event::Level::Error);
+    let line = Line {
+        rule: "unknown",
+        title: UNKNOWN_TITLE,
+        severity: if error { "low" } else { "info" },
+        component: origin.component.unwrap_or("unknown").to_string(),
+        layer: origin.layer.map_or("unknown", |l| l.as_str()),
+        service: origin.service,
+        host: origin.host.as_deref(),
+        container: origin.container.as_deref(),
+        application: origin.application.as_deref(),
+        path,
+        line: o.line,
+        timestamp: o.stamp.map(|t| t.iso()),
+        timestamp_text: o.stamp_text.as_deref(),
+        level: o.level.map(|l| l.as_str()),
+        summary: text.to_string(),
+        text: &o.text,
+        fingerprint: id.to_string(),
+        template: Some(text),
+        template_id: Some(id),
+    };
+    serde_json::to_writer(&mut *out, &line)?;
+    out.write_all(b"\n")
+}
+
+/// The title of an event no rule knows.
+pub const UNKNOWN_TITLE: &str = "Not known to any rule";
 
 /// Writes a scanned file's occurrences at or above `min`.
 pub fn write_file(
@@ -72,6 +120,14 @@ pub fn write_file(
     min: Severity,
 ) -> std::io::Result<()> {
     for o in &r.occurrences {
+        if o.rule == crate::matching::UNKNOWN {
+            let error = o.level.is_none_or(|l| l >= crate::event::Level::Error);
+            let severity = if error { Severity::Low } else { Severity::Info };
+            if severity >= min {
+                write_unknown(out, o, &r.path, &r.origin)?;
+            }
+            continue;
+        }
         let rule = &rules[o.rule as usize];
         if rule.severity >= min {
             write_occurrence(out, o, rule, &r.path, &r.origin)?;

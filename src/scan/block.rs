@@ -11,7 +11,7 @@ use std::io::{self, Read};
 use crate::event::frame::{self, MAX_EVENT_BYTES};
 use crate::event::{Layout, layout};
 use crate::finding::{Origin, fingerprint::fingerprint};
-use crate::matching::{Hit, Matcher};
+use crate::matching::{Hit, Matcher, UNKNOWN};
 
 /// Bytes read per block.
 pub const BLOCK_BYTES: usize = 1 << 20;
@@ -173,8 +173,13 @@ impl<'c, 'm> Scanner<'c, 'm> {
     fn check_event(&mut self, event: &[u8], emit: &mut dyn FnMut(&Hit)) {
         let ctx = self.ctx;
         self.cands.sort_unstable();
+        // A level word's probe (`UNKNOWN`, the largest index) sorts last.
+        let probed = self.cands.last().is_some_and(|(r, _)| *r == UNKNOWN);
+        if probed {
+            self.cands.pop();
+        }
         self.cands.retain(|(r, _)| ctx.allowed[*r as usize]);
-        if self.cands.is_empty() {
+        if self.cands.is_empty() && !probed {
             return;
         }
         let header = frame::line_at(event, 0, event.len());
@@ -184,10 +189,12 @@ impl<'c, 'm> Scanner<'c, 'm> {
         {
             return;
         }
+        let mut fired = false;
         for &(ri, at) in self.cands.iter() {
             let Some(fields) = ctx.matcher.confirm(ri, event, level) else {
                 continue;
             };
+            fired = true;
             let rule = &ctx.matcher.rules[ri as usize];
             let fingerprint = match &fields {
                 // No grouped fields: one fingerprint per rule in this stream.
@@ -240,6 +247,20 @@ impl<'c, 'm> Scanner<'c, 'm> {
                 fields: fields.map(std::cell::OnceCell::from).unwrap_or_default(),
             };
             emit(&hit);
+        }
+        // An error event no rule matched: an unknown error, grouped by template later.
+        if !fired && probed && ctx.matcher.unknown.wants(level, header) {
+            emit(&Hit {
+                rule: UNKNOWN,
+                line: self.line,
+                stamp,
+                level,
+                fingerprint: 0,
+                event,
+                hit_at: 0,
+                regex: None,
+                fields: Default::default(),
+            });
         }
     }
 }

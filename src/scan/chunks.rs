@@ -12,7 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::block::{self, StreamContext, StreamStats};
 use crate::event::{Layout, frame};
-use crate::finding::{FileAggregator, Finding};
+use crate::finding::FileAggregator;
+use crate::finding::aggregate::Part;
 
 /// Bytes per chunk (at most: `--split-bytes` makes them smaller, for tests).
 pub const CHUNK_BYTES: usize = 4 << 20;
@@ -77,14 +78,14 @@ pub fn scan_chunked<'r>(
     ctx: &StreamContext,
     plan: &Plan,
     new_aggregator: &(dyn Fn() -> FileAggregator<'r> + Sync),
-) -> (StreamStats, Vec<Finding>) {
+) -> (StreamStats, Part) {
     let Plan {
         layout,
         threads,
         chunk_bytes,
         max_evidence,
     } = *plan;
-    let parts: Mutex<Vec<(usize, StreamStats, Vec<Finding>)>> = Mutex::new(Vec::new());
+    let parts: Mutex<Vec<(usize, StreamStats, Part)>> = Mutex::new(Vec::new());
     let in_flight = AtomicUsize::new(0);
     let limit = threads.max(1) * IN_FLIGHT_PER_THREAD;
     let mut read_error = None;

@@ -89,6 +89,10 @@ pub struct FileReport {
     pub archive: bool,
     pub stats: StreamStats,
     pub findings: Vec<Finding>,
+    /// Error events no rule matched, by template.
+    pub unknown: Vec<crate::finding::unknown::Unknown>,
+    /// Unknown events past the per-stream template bound.
+    pub unknown_other: u64,
     pub occurrences: Vec<Occurrence>,
     /// Could not be read, or read only in part.
     pub error: Option<String>,
@@ -112,6 +116,8 @@ impl FileReport {
             archive: false,
             stats: StreamStats::default(),
             findings: Vec::new(),
+            unknown: Vec::new(),
+            unknown_other: 0,
             occurrences: Vec::new(),
             error: None,
             warning: None,
@@ -296,7 +302,7 @@ fn scan_split(
     );
     let mut counters = vec![disk.clone()];
     counters.extend(opts.progress.clone());
-    let parts: Vec<(StreamStats, Vec<Finding>)> = ranges
+    let parts: Vec<(StreamStats, crate::finding::aggregate::Part)> = ranges
         .par_iter()
         .with_max_len(1)
         .map(|r| {
@@ -339,7 +345,10 @@ fn scan_split(
         ));
     }
     report.stats = stats;
-    report.findings = crate::finding::aggregate::merge_parts(findings, opts.max_evidence);
+    let part = crate::finding::aggregate::merge_parts(findings, opts.max_evidence);
+    report.findings = part.findings;
+    report.unknown = part.unknown;
+    report.unknown_other = part.unknown_other;
     true
 }
 

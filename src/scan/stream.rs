@@ -457,9 +457,11 @@ impl InputScan<'_> {
                 chunk_bytes: (self.opts.split_bytes as usize).min(super::chunks::CHUNK_BYTES),
                 max_evidence: self.opts.max_evidence,
             };
-            let (stats, findings) =
+            let (stats, part) =
                 super::chunks::scan_chunked(head, rest, &ctx, &plan, &new_aggregator);
-            report.findings = findings;
+            report.findings = part.findings;
+            report.unknown = part.unknown;
+            report.unknown_other = part.unknown_other;
             report.error = stream_error(&stats, place);
             report.stats = stats;
             return report;
@@ -477,7 +479,10 @@ impl InputScan<'_> {
         report.error = stream_error(&stats, place);
         report.stats = stats;
         report.occurrences = agg.admitted.take().unwrap_or_default();
-        report.findings = agg.finish();
+        let part = agg.finish();
+        report.findings = part.findings;
+        report.unknown = part.unknown;
+        report.unknown_other = part.unknown_other;
         report
     }
 }
