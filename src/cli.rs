@@ -54,6 +54,21 @@ pub enum RulesCommand {
         #[command(flatten)]
         packs: PackArgs,
     },
+    /// Sweep like `scan` and print a rule pack drafting one rule per unknown error template
+    /// (check it with `rules test --rules FILE`, use it with `scan --rules FILE`).
+    Suggest(Box<SuggestArgs>),
+}
+
+#[derive(Args, Debug)]
+pub struct SuggestArgs {
+    /// Only templates seen at least N times.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub min_count: u64,
+    /// Only this template (its id, as reports show it; repeatable).
+    #[arg(long = "template", value_name = "ID")]
+    pub templates: Vec<String>,
+    #[command(flatten)]
+    pub scan: ScanArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -109,6 +124,10 @@ pub struct ScanArgs {
     /// PANIC and uncaught exceptions), or warn (those and WARN).
     #[arg(long, value_enum, value_name = "LEVEL", default_value = "error")]
     pub unknown: UnknownArg,
+    /// The noise-control file: suppressions (each with a reason) and severity overrides.
+    /// Default: logtriage.toml in the current folder, when there is one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
     /// The machine of inputs whose paths name none (stdin, a scan on the machine itself).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,

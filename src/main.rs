@@ -16,6 +16,7 @@ fn main() {
         cli::Command::Rules { command } => match command {
             cli::RulesCommand::List { format, packs } => commands::rules_list(format, &packs),
             cli::RulesCommand::Test { packs } => commands::rules_test(&packs),
+            cli::RulesCommand::Suggest(args) => commands::rules_suggest(*args),
         },
         cli::Command::Explain { rule_id, packs } => commands::explain(&rule_id, &packs),
         cli::Command::Tail(args) => logtriage::follow::command::run(args),

@@ -303,5 +303,8 @@ fn corpus_unknown_errors_equal_an_independent_count() {
         assert_eq!(unknown, expected, "{name}");
         total += unknown.len();
     }
-    assert!(total >= 3, "the corpus holds error lines no rule knows: {total}");
+    assert!(
+        total >= 3,
+        "the corpus holds error lines no rule knows: {total}"
+    );
 }

@@ -136,6 +136,7 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
     }
 
     write_unknown(out, s)?;
+    write_suppressed(out, s)?;
     if !s.skipped.is_empty() {
         writeln!(out, "{BOLD}Skipped{BOLD:#}")?;
         for p in &s.skipped {
@@ -250,6 +251,57 @@ fn write_unknown(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
             if u.other_templates == 1 { "" } else { "s" },
             crate::finding::unknown::MAX_TEMPLATES
         )?;
+    }
+    writeln!(out)
+}
+
+/// "4 findings and 2 unknown templates suppressed by logtriage.toml", and each entry.
+fn write_suppressed(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
+    let (findings, templates): (u64, u64) = s
+        .suppressed
+        .iter()
+        .fold((0, 0), |(f, t), r| (f + r.findings, t + r.templates));
+    if s.suppressed.is_empty() && s.expired.is_empty() {
+        return Ok(());
+    }
+    let file = s.config.as_deref().unwrap_or(crate::config::DEFAULT_FILE);
+    writeln!(
+        out,
+        "{BOLD}Suppressed{BOLD:#} {DIM}{findings} finding{} and {templates} unknown template{} suppressed by {file}{DIM:#}",
+        if findings == 1 { "" } else { "s" },
+        if templates == 1 { "" } else { "s" },
+    )?;
+    for r in &s.suppressed {
+        let what = if r.entry_is_template() {
+            format!(
+                "{} template{}",
+                r.templates,
+                if r.templates == 1 { "" } else { "s" }
+            )
+        } else {
+            format!(
+                "{} finding{}",
+                r.findings,
+                if r.findings == 1 { "" } else { "s" }
+            )
+        };
+        let line = format!(
+            "{}: {} ({what}, {} events): {}",
+            r.entry.at,
+            super::target_text(&r.entry.target),
+            thousands(r.events),
+            r.entry.reason
+        );
+        writeln!(out, "  {}", wrap(&line, WIDTH - 2, "    "))?;
+    }
+    for e in &s.expired {
+        let line = format!(
+            "{}: {} expired on {}: no longer applied",
+            e.at,
+            super::target_text(&e.target),
+            e.until.as_deref().unwrap_or("")
+        );
+        writeln!(out, "  {}", wrap(&line, WIDTH - 2, "    "))?;
     }
     writeln!(out)
 }

@@ -17,6 +17,9 @@ struct Doc<'a> {
     findings: Vec<FindingJson<'a>>,
     unknown: Vec<UnknownJson<'a>>,
     unknown_other: UnknownOther,
+    /// The config file's suppressions and what each took out.
+    suppressed: Vec<SuppressedJson<'a>>,
+    config: Option<&'a str>,
     sources: Vec<Source<'a>>,
     hosts: Vec<HostJson<'a>>,
     skipped: Vec<PathMessage<'a>>,
@@ -133,6 +136,24 @@ struct UnknownJson<'a> {
     files: Vec<&'a str>,
     files_total: u64,
     evidence: Vec<Evidence<'a>>,
+}
+
+#[derive(Serialize)]
+struct SuppressedJson<'a> {
+    /// `logtriage.toml:12`
+    entry: &'a str,
+    rule: Option<&'a str>,
+    fingerprint: Option<&'a str>,
+    template: Option<&'a str>,
+    hosts: &'a [String],
+    services: &'a [String],
+    paths: &'a [String],
+    reason: &'a str,
+    until: Option<&'a str>,
+    expired: bool,
+    findings: u64,
+    templates: u64,
+    events: u64,
 }
 
 /// Unknown templates and events past the bounds, counted.
@@ -293,6 +314,36 @@ pub fn write<'a>(
             templates: s.unknown.other_templates,
             events: s.unknown.other_events,
         },
+        suppressed: s
+            .suppressed
+            .iter()
+            .map(|r| (&r.entry, r.findings, r.templates, r.events, false))
+            .chain(s.expired.iter().map(|e| (e, 0, 0, 0, true)))
+            .map(|(e, findings, templates, events, expired)| {
+                use crate::config::Target;
+                let (rule, fingerprint, template) = match &e.target {
+                    Target::Rule(r) => (Some(r.as_str()), None, None),
+                    Target::Fingerprint(f) => (None, Some(f.as_str()), None),
+                    Target::Template(t) => (None, None, Some(t.as_str())),
+                };
+                SuppressedJson {
+                    entry: &e.at,
+                    rule,
+                    fingerprint,
+                    template,
+                    hosts: &e.hosts,
+                    services: &e.services,
+                    paths: &e.path_globs,
+                    reason: &e.reason,
+                    until: e.until.as_deref(),
+                    expired,
+                    findings,
+                    templates,
+                    events,
+                }
+            })
+            .collect(),
+        config: s.config.as_deref(),
         sources: s
             .sources
             .iter()

@@ -46,6 +46,31 @@ pub struct HostRow {
     pub seen_as: Vec<String>,
 }
 
+/// `rule jvm.too-many-open-files`, `fingerprint 0123...`, `template 4567...`.
+pub fn target_text(t: &crate::config::Target) -> String {
+    match t {
+        crate::config::Target::Rule(r) => format!("rule {r}"),
+        crate::config::Target::Fingerprint(f) => format!("fingerprint {f}"),
+        crate::config::Target::Template(t) => format!("template {t}"),
+    }
+}
+
+/// What one suppression of the config file took out of the report.
+#[derive(Clone, Debug)]
+pub struct SuppressedRow {
+    pub entry: crate::config::Suppress,
+    pub findings: u64,
+    pub templates: u64,
+    /// Occurrences of those findings and templates.
+    pub events: u64,
+}
+
+impl SuppressedRow {
+    pub fn entry_is_template(&self) -> bool {
+        matches!(self.entry.target, crate::config::Target::Template(_))
+    }
+}
+
 /// Everything an end-of-scan report shows.
 pub struct Summary {
     pub inputs: Vec<String>,
@@ -70,6 +95,12 @@ pub struct Summary {
     pub findings: Vec<Finding>,
     /// Error events no rule matched, by template (reported ones, sorted).
     pub unknown: unknown::Merged,
+    /// The config file's suppressions, with what each took out (every entry in force, also
+    /// those that took out nothing), and the file's name.
+    pub suppressed: Vec<SuppressedRow>,
+    pub config: Option<String>,
+    /// Suppressions past their `until` date (no longer applied).
+    pub expired: Vec<crate::config::Suppress>,
     pub triage: Vec<TriageGroup>,
     /// The worst reported finding's severity (for the exit code).
     pub max_severity: Option<Severity>,
@@ -92,6 +123,7 @@ pub struct Collector {
     /// host, which fingerprints hold, named once the whole sweep is in.
     by_clue: BTreeMap<HostClue, ClueGroup>,
     max_evidence: usize,
+    config: crate::config::Config,
 }
 
 #[derive(Default)]
@@ -110,6 +142,7 @@ impl Collector {
         walk_skipped: Vec<Problem>,
         max_evidence: usize,
         hosts: Hosts,
+        config: crate::config::Config,
     ) -> Self {
         Collector {
             summary: Summary {
@@ -130,13 +163,46 @@ impl Collector {
                 errors: walk_errors,
                 findings: Vec::new(),
                 unknown: unknown::Merged::default(),
+                suppressed: Vec::new(),
+                config: None,
+                expired: Vec::new(),
                 triage: Vec::new(),
                 max_severity: None,
             },
             hosts,
             by_clue: BTreeMap::new(),
             max_evidence,
+            config,
         }
+    }
+
+    /// Is this occurrence of stream `r` suppressed by the config file (NDJSON, written as it
+    /// comes; its host already named)?
+    pub fn suppresses(
+        &self,
+        r: &FileReport,
+        o: &crate::matching::Occurrence,
+        rules: &[Rule],
+    ) -> bool {
+        use crate::config::Target;
+        self.config.suppress.iter().any(|s| {
+            let named = match &s.target {
+                Target::Rule(id) => {
+                    o.rule != crate::matching::UNKNOWN && rules[o.rule as usize].id == *id
+                }
+                Target::Fingerprint(f) => {
+                    o.rule != crate::matching::UNKNOWN
+                        && finding::fingerprint::hex(o.fingerprint) == *f
+                }
+                Target::Template(t) => o.template.as_ref().is_some_and(|x| x.1 == *t),
+            };
+            named
+                && s.covers(
+                    r.origin.host.as_deref(),
+                    r.origin.service,
+                    &[r.path.as_str()],
+                )
+        })
     }
 
     /// Names the host of a stream as far as the sweep knows so far, and its occurrences'
@@ -230,6 +296,73 @@ impl Collector {
         group.unknown_other += r.unknown_other;
     }
 
+    /// Takes the suppressed findings and unknown templates out, counting them per entry.
+    fn suppress(&mut self, findings: &mut Vec<Finding>, rules: &[Rule]) {
+        use crate::config::Target;
+        let config = std::mem::take(&mut self.config);
+        self.summary.config = config.path.clone();
+        self.summary.expired = config.expired.clone();
+        let paths = &self.summary.paths;
+        let mut rows: Vec<SuppressedRow> = config
+            .suppress
+            .iter()
+            .map(|entry| SuppressedRow {
+                entry: entry.clone(),
+                findings: 0,
+                templates: 0,
+                events: 0,
+            })
+            .collect();
+        findings.retain(|f| {
+            let files: Vec<&str> = f
+                .files
+                .iter()
+                .map(|&i| paths[i as usize].as_str())
+                .collect();
+            let hit = rows.iter_mut().find(|row| {
+                let named = match &row.entry.target {
+                    Target::Rule(id) => rules[f.rule as usize].id == *id,
+                    Target::Fingerprint(fp) => finding::fingerprint::hex(f.fingerprint) == *fp,
+                    Target::Template(_) => false,
+                };
+                named
+                    && row
+                        .entry
+                        .covers(f.origin.host.as_deref(), f.origin.service, &files)
+            });
+            match hit {
+                Some(row) => {
+                    row.findings += 1;
+                    row.events += f.count;
+                    false
+                }
+                None => true,
+            }
+        });
+        self.summary.unknown.templates.retain(|u| {
+            let files: Vec<&str> = u
+                .files
+                .iter()
+                .map(|&i| paths[i as usize].as_str())
+                .collect();
+            let hit = rows.iter_mut().find(|row| {
+                matches!(&row.entry.target, Target::Template(t) if *t == u.id)
+                    && row
+                        .entry
+                        .covers(u.origin.host.as_deref(), u.origin.service, &files)
+            });
+            match hit {
+                Some(row) => {
+                    row.templates += 1;
+                    row.events += u.count;
+                    false
+                }
+                None => true,
+            }
+        });
+        self.summary.suppressed = rows;
+    }
+
     /// Names the hosts, merges the findings, sorts, filters by `min_severity` and builds the
     /// triage.
     pub fn finish(mut self, rules: &[Rule], min_severity: Severity, duration_ms: u128) -> Summary {
@@ -283,6 +416,7 @@ impl Collector {
                 seen_as: seen.into_iter().collect(),
             })
             .collect();
+        self.suppress(&mut all, rules);
         all.retain(|f| rules[f.rule as usize].severity >= min_severity);
         self.summary.max_severity = all
             .iter()

@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod pack;
+pub mod suggest;
 
 use std::fmt;
 use std::path::Path;

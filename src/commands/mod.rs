@@ -1,23 +1,27 @@
 //! The commands: each loads what it needs, runs the stages in order and returns the exit code.
-//! `scan` wires sources -> events -> matching -> findings -> reports.
+//! `scan` wires sources -> events -> matching -> findings -> reports (`scan::sweep`, shared
+//! with `rules suggest`, which drafts rules from the sweep's unknown errors).
 
-use std::io::{self, IsTerminal, Write};
-use std::time::Instant;
+mod scan_command;
+mod suggest;
 
-use crate::cli::{ColorWhen, Format, ListFormat, PackArgs, ScanArgs};
+pub use scan_command::{Sweep, scan, sweep};
+pub use suggest::rules_suggest;
+
+use std::io::{self, Write};
+
+use crate::cli::{ListFormat, PackArgs};
 use crate::event::time::civil_key;
 use crate::matching::Matcher;
-use crate::report::{self, Collector};
 use crate::rules::{self, Rule, pack::parse_duration_ms};
-use crate::scan::{self, block};
-use crate::source::{self, Input};
+use crate::scan::block;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
 /// Writes to stdout; a closed pipe (`| head`) ends the program quietly.
-fn check_io(r: io::Result<()>) {
+pub(crate) fn check_io(r: io::Result<()>) {
     if let Err(e) = r {
         if e.kind() == io::ErrorKind::BrokenPipe {
             std::process::exit(EXIT_OK);
@@ -50,7 +54,7 @@ pub fn load_rules(p: &PackArgs) -> Result<Vec<Rule>, i32> {
 }
 
 /// Reads `--since`/`--until`: RFC 3339, a civil time, or a span back from now.
-fn parse_time_bound(s: &str) -> Result<i64, String> {
+pub(crate) fn parse_time_bound(s: &str) -> Result<i64, String> {
     let s = s.trim();
     if let Some(ms) = parse_duration_ms(s) {
         let now = jiff::ZonedDateTime::now();
@@ -75,172 +79,6 @@ fn parse_time_bound(s: &str) -> Result<i64, String> {
     Err(format!(
         "{s:?} is not a time: use RFC 3339 (2024-03-11T02:00:00Z), 2024-03-11 02:00:00, or a span such as 2h"
     ))
-}
-
-pub fn scan(args: ScanArgs) -> i32 {
-    let started = Instant::now();
-    let rules = match load_rules(&args.packs) {
-        Ok(r) => r,
-        Err(code) => return code,
-    };
-    let (since, until) = match (
-        args.since.as_deref().map(parse_time_bound).transpose(),
-        args.until.as_deref().map(parse_time_bound).transpose(),
-    ) {
-        (Ok(a), Ok(b)) => (a, b),
-        (Err(e), _) | (_, Err(e)) => {
-            eprintln!("logtriage: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    if args.paths.is_empty() && io::stdin().is_terminal() {
-        eprintln!(
-            "logtriage: no input: give files or folders to scan, or pipe logs on stdin (see --help)"
-        );
-        return EXIT_ERROR;
-    }
-    let mut walked = match source::walk(&args.paths, &args.globs, args.follow) {
-        Ok(w) => w,
-        Err(e) => {
-            eprintln!("logtriage: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    let member_globs = match source::walk::member_globs(&args.globs) {
-        Ok(g) => g,
-        Err(e) => {
-            eprintln!("logtriage: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    // Stdin can be read once.
-    let mut seen_stdin = false;
-    walked
-        .inputs
-        .retain(|i| *i != Input::Stdin || !std::mem::replace(&mut seen_stdin, true));
-
-    // Anchors rare in these logs make the literal pass faster (only speed depends on it).
-    let sample = source::sample::sample(&walked.inputs);
-    let matcher = match Matcher::with_unknown(rules, &sample, args.unknown.into()) {
-        Ok(m) => m,
-        Err(e) => {
-            eprintln!("logtriage: {e}");
-            return EXIT_ERROR;
-        }
-    };
-    // The progress bar's total costs a `stat` per file: only taken when the bar can show.
-    let show_progress = !args.quiet && io::stderr().is_terminal();
-    let total: u64 = if show_progress {
-        walked
-            .inputs
-            .iter()
-            .filter_map(|i| match i {
-                Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-                Input::Stdin => None,
-            })
-            .sum()
-    } else {
-        0
-    };
-    let progress = report::progress::Progress::start(total, show_progress);
-    let threads = args
-        .threads
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
-        .max(1);
-    let opts = scan::Options {
-        threads,
-        max_evidence: args.max_evidence,
-        keep_occurrences: args.format == Format::Ndjson,
-        since,
-        until,
-        split_bytes: args.split_bytes,
-        progress: Some(progress.bytes.clone()),
-        // Accumulo's events written to both X.log and X.debug.log count once.
-        counted_elsewhere: scan::copies::plan(&walked.inputs),
-        member_globs,
-        stdin_name: args.stdin_name.clone(),
-    };
-    // The hosts of the files given are known before the scan (folders are weighed against
-    // their siblings); archive members and YARN banners add theirs as they are read.
-    let mut hosts = crate::source::hosts::Hosts::new(args.host.clone());
-    for input in &walked.inputs {
-        if let Input::File(p) = input {
-            hosts.add(&crate::source::origin::classify_path(&p.display().to_string()).1);
-        }
-    }
-    let inputs_display: Vec<String> = if args.paths.is_empty() {
-        vec!["-".to_string()]
-    } else {
-        args.paths.iter().map(|p| p.display().to_string()).collect()
-    };
-    let mut collector = Collector::new(
-        inputs_display,
-        matcher.rules.len(),
-        walked.errors.clone(),
-        walked.skipped.clone(),
-        args.max_evidence,
-        hosts,
-    );
-    let color = match args.color {
-        ColorWhen::Auto => anstream::ColorChoice::Auto,
-        ColorWhen::Always => anstream::ColorChoice::Always,
-        ColorWhen::Never => anstream::ColorChoice::Never,
-    };
-    let stdout = io::stdout();
-    // Terminal text goes through anstream (colour, NO_COLOR); JSON and NDJSON hold no escape
-    // codes and go out in 64 KiB writes (NDJSON is flushed after each file).
-    let mut out: Box<dyn Write> = match args.format {
-        Format::Human => Box::new(anstream::AutoStream::new(stdout.lock(), color)),
-        Format::Json | Format::Ndjson => {
-            Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
-        }
-    };
-    let min = args.min_severity;
-    let format = args.format;
-    scan::scan_all(&walked.inputs, &matcher, &opts, |mut r| {
-        if format == Format::Ndjson {
-            collector.name_host(&mut r, &matcher.rules);
-            check_io(report::ndjson::write_file(
-                &mut out,
-                &r,
-                &matcher.rules,
-                min,
-            ));
-        }
-        collector.add(&mut r);
-    });
-    progress.finish();
-    let summary = collector.finish(&matcher.rules, min, started.elapsed().as_millis());
-    // What could not be read is said on stderr, in every format: a report sent to a file
-    // must not hide it from the terminal.
-    for p in &summary.errors {
-        eprintln!("logtriage: {}: {}", p.path, p.message);
-    }
-    match format {
-        Format::Human => check_io(report::human::write(&mut out, &summary, &matcher.rules)),
-        Format::Json => check_io(report::json::write(&mut out, &summary, &matcher.rules)),
-        Format::Ndjson => {}
-    }
-    check_io(out.flush());
-    drop(out);
-    if summary.nothing_scanned() {
-        eprintln!(
-            "logtriage: nothing was scanned: every input was skipped or could not be read{}",
-            if summary.skipped.is_empty() && summary.errors.is_empty() {
-                " (no input)"
-            } else {
-                ""
-            }
-        );
-        return EXIT_ERROR;
-    }
-    if !summary.errors.is_empty() {
-        EXIT_ERROR
-    } else if summary.max_severity.is_some_and(|s| s >= args.fail_on) {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
-    }
 }
 
 pub fn rules_list(format: ListFormat, packs: &PackArgs) -> i32 {
@@ -296,7 +134,7 @@ pub fn rules_list(format: ListFormat, packs: &PackArgs) -> i32 {
 }
 
 /// Does rule `ri` fire on `text` scanned as a file at `path`?
-fn example_fires(matcher: &Matcher, ri: u32, text: &str, path: Option<&str>) -> bool {
+pub(crate) fn example_fires(matcher: &Matcher, ri: u32, text: &str, path: Option<&str>) -> bool {
     let origin = path
         .map(crate::source::origin::classify)
         .unwrap_or_default();

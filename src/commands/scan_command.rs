@@ -1,0 +1,227 @@
+//! `logtriage scan`: one sweep (`sweep`: sources -> events -> matching -> findings), then the
+//! report in the format asked for, and the exit code.
+
+use std::io::{self, IsTerminal, Write};
+use std::time::Instant;
+
+use super::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK, check_io, load_rules, parse_time_bound};
+use crate::cli::{ColorWhen, Format, ScanArgs};
+use crate::matching::Matcher;
+use crate::report::{self, Collector, Summary};
+use crate::scan::{self, FileReport};
+use crate::source::{self, Input};
+
+/// A finished sweep: its summary and the rule set it ran.
+pub struct Sweep {
+    pub summary: Summary,
+    pub matcher: Matcher,
+}
+
+/// Sweeps the inputs of `args`, calling `each` with every stream's report (in input order) as
+/// it completes, before the collector takes it; says on stderr what could not be read.
+pub fn sweep(
+    args: &ScanArgs,
+    mut each: impl FnMut(&mut FileReport, &mut Collector, &Matcher),
+) -> Result<Sweep, i32> {
+    let started = Instant::now();
+    let mut rules = load_rules(&args.packs)?;
+    let today = jiff::ZonedDateTime::now().date().to_string();
+    let config = match crate::config::load(args.config.as_deref(), &today) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("logtriage: config error: {e}");
+            return Err(EXIT_ERROR);
+        }
+    };
+    for o in &config.overrides {
+        match rules.iter_mut().find(|r| r.id == o.rule) {
+            Some(r) => r.severity = o.severity,
+            None => {
+                eprintln!(
+                    "logtriage: config error: {}: [[override]] names no rule {:?}",
+                    o.at, o.rule
+                );
+                return Err(EXIT_ERROR);
+            }
+        }
+    }
+    for s in &config.expired {
+        eprintln!(
+            "logtriage: warning: {}: the suppression of {} expired on {}; it no longer applies",
+            s.at,
+            crate::report::target_text(&s.target),
+            s.until.as_deref().unwrap_or("")
+        );
+    }
+    let (since, until) = match (
+        args.since.as_deref().map(parse_time_bound).transpose(),
+        args.until.as_deref().map(parse_time_bound).transpose(),
+    ) {
+        (Ok(a), Ok(b)) => (a, b),
+        (Err(e), _) | (_, Err(e)) => {
+            eprintln!("logtriage: {e}");
+            return Err(EXIT_ERROR);
+        }
+    };
+    if args.paths.is_empty() && io::stdin().is_terminal() {
+        eprintln!(
+            "logtriage: no input: give files or folders to scan, or pipe logs on stdin (see --help)"
+        );
+        return Err(EXIT_ERROR);
+    }
+    let mut walked = match source::walk(&args.paths, &args.globs, args.follow) {
+        Ok(w) => w,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return Err(EXIT_ERROR);
+        }
+    };
+    let member_globs = match source::walk::member_globs(&args.globs) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return Err(EXIT_ERROR);
+        }
+    };
+    // Stdin can be read once.
+    let mut seen_stdin = false;
+    walked
+        .inputs
+        .retain(|i| *i != Input::Stdin || !std::mem::replace(&mut seen_stdin, true));
+
+    // Anchors rare in these logs make the literal pass faster (only speed depends on it).
+    let sample = source::sample::sample(&walked.inputs);
+    let matcher = match Matcher::with_unknown(rules, &sample, args.unknown.into()) {
+        Ok(m) => m,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return Err(EXIT_ERROR);
+        }
+    };
+    // The progress bar's total costs a `stat` per file: only taken when the bar can show.
+    let show_progress = !args.quiet && io::stderr().is_terminal();
+    let total: u64 = if show_progress {
+        walked
+            .inputs
+            .iter()
+            .filter_map(|i| match i {
+                Input::File(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+                Input::Stdin => None,
+            })
+            .sum()
+    } else {
+        0
+    };
+    let progress = report::progress::Progress::start(total, show_progress);
+    let threads = args
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .max(1);
+    let opts = scan::Options {
+        threads,
+        max_evidence: args.max_evidence,
+        keep_occurrences: args.format == Format::Ndjson,
+        since,
+        until,
+        split_bytes: args.split_bytes,
+        progress: Some(progress.bytes.clone()),
+        // Accumulo's events written to both X.log and X.debug.log count once.
+        counted_elsewhere: scan::copies::plan(&walked.inputs),
+        member_globs,
+        stdin_name: args.stdin_name.clone(),
+    };
+    // The hosts of the files given are known before the scan (folders are weighed against
+    // their siblings); archive members and YARN banners add theirs as they are read.
+    let mut hosts = crate::source::hosts::Hosts::new(args.host.clone());
+    for input in &walked.inputs {
+        if let Input::File(p) = input {
+            hosts.add(&crate::source::origin::classify_path(&p.display().to_string()).1);
+        }
+    }
+    let inputs_display: Vec<String> = if args.paths.is_empty() {
+        vec!["-".to_string()]
+    } else {
+        args.paths.iter().map(|p| p.display().to_string()).collect()
+    };
+    let mut collector = Collector::new(
+        inputs_display,
+        matcher.rules.len(),
+        walked.errors.clone(),
+        walked.skipped.clone(),
+        args.max_evidence,
+        hosts,
+        config,
+    );
+    let min = args.min_severity;
+    scan::scan_all(&walked.inputs, &matcher, &opts, |mut r| {
+        each(&mut r, &mut collector, &matcher);
+        collector.add(&mut r);
+    });
+    progress.finish();
+    let summary = collector.finish(&matcher.rules, min, started.elapsed().as_millis());
+    // What could not be read is said on stderr, in every format: a report sent to a file
+    // must not hide it from the terminal.
+    for p in &summary.errors {
+        eprintln!("logtriage: {}: {}", p.path, p.message);
+    }
+    Ok(Sweep { summary, matcher })
+}
+
+pub fn scan(args: ScanArgs) -> i32 {
+    let color = match args.color {
+        ColorWhen::Auto => anstream::ColorChoice::Auto,
+        ColorWhen::Always => anstream::ColorChoice::Always,
+        ColorWhen::Never => anstream::ColorChoice::Never,
+    };
+    let stdout = io::stdout();
+    // Terminal text goes through anstream (colour, NO_COLOR); JSON and NDJSON hold no escape
+    // codes and go out in 64 KiB writes (NDJSON is flushed after each file).
+    let mut out: Box<dyn Write> = match args.format {
+        Format::Human => Box::new(anstream::AutoStream::new(stdout.lock(), color)),
+        Format::Json | Format::Ndjson => {
+            Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
+        }
+    };
+    let min = args.min_severity;
+    let format = args.format;
+    let swept = sweep(&args, |r, collector, matcher| {
+        if format == Format::Ndjson {
+            collector.name_host(r, &matcher.rules);
+            // Suppressed occurrences are counted in the report, not streamed.
+            let (kept, _): (Vec<_>, Vec<_>) = std::mem::take(&mut r.occurrences)
+                .into_iter()
+                .partition(|o| !collector.suppresses(r, o, &matcher.rules));
+            r.occurrences = kept;
+            check_io(report::ndjson::write_file(&mut out, r, &matcher.rules, min));
+        }
+    });
+    let Sweep { summary, matcher } = match swept {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    match format {
+        Format::Human => check_io(report::human::write(&mut out, &summary, &matcher.rules)),
+        Format::Json => check_io(report::json::write(&mut out, &summary, &matcher.rules)),
+        Format::Ndjson => {}
+    }
+    check_io(out.flush());
+    drop(out);
+    if summary.nothing_scanned() {
+        eprintln!(
+            "logtriage: nothing was scanned: every input was skipped or could not be read{}",
+            if summary.skipped.is_empty() && summary.errors.is_empty() {
+                " (no input)"
+            } else {
+                ""
+            }
+        );
+        return EXIT_ERROR;
+    }
+    if !summary.errors.is_empty() {
+        EXIT_ERROR
+    } else if summary.max_severity.is_some_and(|s| s >= args.fail_on) {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    }
+}
