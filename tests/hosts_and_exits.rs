@@ -8,6 +8,7 @@ use std::io::Write;
 
 use assert_cmd::Command;
 use common::{RunExt, gzip, json, write};
+use serde_json::Value;
 
 fn logtriage() -> Command {
     let mut c = Command::cargo_bin("logtriage").unwrap();
@@ -217,4 +218,36 @@ fn unreadable_inputs_are_named_on_stderr_in_the_human_format_too() {
     f.write_all(&o.get_output().stdout).unwrap();
     let stdout = String::from_utf8_lossy(&o.get_output().stdout);
     assert!(stdout.contains("Could not read"), "{stdout}");
+}
+
+#[test]
+fn a_host_named_only_inside_a_later_archive_is_said_about_plain_files_read_before() {
+    let d = tempfile::tempdir().unwrap();
+    // A plain file in a folder nothing marks as a machine, then a bundle naming dn7 in full.
+    let plain = write(d.path(), "a/dn7/current.log", TOO_MANY.as_bytes());
+    let bundle = write(
+        d.path(),
+        "b/bundle.tar.gz",
+        &gzip(&tar_of(&[(
+            "hadoop-hdfs-datanode-dn7.example.com.log",
+            TOO_MANY.as_bytes(),
+        )])),
+    );
+    let v = json(
+        &logtriage()
+            .arg("--format=json")
+            .arg(&plain)
+            .arg(&bundle)
+            .stdout_for(1),
+    );
+    let w = v["warnings"].to_string();
+    assert!(w.contains("current.log") && w.contains("dn7"), "{w}");
+    // The bundle's member is on dn7; the plain file stays where the paths given put it.
+    let hosts: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["host"])
+        .collect();
+    assert!(hosts.contains(&&Value::from("dn7")), "{hosts:?}");
 }

@@ -98,6 +98,7 @@ pub fn sweep(
             return Err(EXIT_ERROR);
         }
     };
+    drop(sample);
     // The progress bar's total costs a `stat` per file: only taken when the bar can show.
     let show_progress = !args.quiet && io::stderr().is_terminal();
     let total: u64 = if show_progress {

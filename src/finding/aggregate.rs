@@ -344,10 +344,33 @@ impl<'r> FileAggregator<'r> {
 /// Joins what consecutive parts of one stream found (each with line numbers counted from its
 /// own start, and the number of lines before it) into the stream's findings.
 pub fn merge_parts(parts: Vec<(u64, Part)>, max_evidence: usize) -> Part {
-    let mut all = Aggregate::default();
-    let mut unknown = Vec::with_capacity(parts.len());
-    let mut unknown_other = 0;
+    let mut merger = PartMerger::new(max_evidence);
     for (lines_before, part) in parts {
+        merger.push_at(lines_before, part);
+    }
+    merger.finish()
+}
+
+/// `merge_parts` one part at a time, in stream order: only the merged result is kept.
+pub struct PartMerger {
+    findings: Aggregate,
+    unknown: super::unknown::PartsMerger,
+    unknown_other: u64,
+    max_evidence: usize,
+}
+
+impl PartMerger {
+    pub fn new(max_evidence: usize) -> Self {
+        PartMerger {
+            findings: Aggregate::default(),
+            unknown: super::unknown::PartsMerger::default(),
+            unknown_other: 0,
+            max_evidence,
+        }
+    }
+
+    /// Adds the next part, whose first line is line `lines_before + 1` of the stream.
+    pub fn push_at(&mut self, lines_before: u64, part: Part) {
         let mut findings = part.findings;
         for f in &mut findings {
             f.first_at.1 += lines_before;
@@ -355,18 +378,24 @@ pub fn merge_parts(parts: Vec<(u64, Part)>, max_evidence: usize) -> Part {
                 o.line += lines_before;
             }
         }
-        all.add_file(findings, max_evidence);
-        unknown.push((lines_before, part.unknown));
-        unknown_other += part.unknown_other;
+        self.findings.add_file(findings, self.max_evidence);
+        self.unknown
+            .push(lines_before, part.unknown, self.max_evidence);
+        self.unknown_other += part.unknown_other;
     }
-    Part {
-        findings: all
-            .findings
-            .into_iter()
-            .filter(Finding::is_reported)
-            .collect(),
-        unknown: super::unknown::merge_parts(unknown, max_evidence),
-        unknown_other,
+
+    /// The stream's findings, without threshold findings that never reached theirs.
+    pub fn finish(self) -> Part {
+        Part {
+            findings: self
+                .findings
+                .findings
+                .into_iter()
+                .filter(Finding::is_reported)
+                .collect(),
+            unknown: self.unknown.finish(),
+            unknown_other: self.unknown_other,
+        }
     }
 }
 

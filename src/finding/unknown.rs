@@ -198,26 +198,34 @@ impl UnknownAggregator {
 }
 
 /// Joins the unknown templates of consecutive parts of one stream (line numbers counted from
-/// each part's start, and the lines before it).
-pub fn merge_parts(parts: Vec<(u64, Vec<Unknown>)>, max_evidence: usize) -> Vec<Unknown> {
-    let mut out: Vec<Unknown> = Vec::new();
-    let mut index: HashMap<(String, Option<String>), usize> = HashMap::new();
-    for (lines_before, templates) in parts {
+/// each part's start, and the lines before it), one part at a time.
+#[derive(Default)]
+pub struct PartsMerger {
+    out: Vec<Unknown>,
+    index: HashMap<(String, Option<String>), usize>,
+}
+
+impl PartsMerger {
+    pub fn push(&mut self, lines_before: u64, templates: Vec<Unknown>, max_evidence: usize) {
         for mut u in templates {
             u.first_at.1 += lines_before;
             for (_, o) in &mut u.evidence {
                 o.line += lines_before;
             }
-            match index.get(&(u.text.clone(), u.exception.clone())) {
-                Some(&i) => out[i].merge(u, max_evidence),
+            let key = (u.text.clone(), u.exception.clone());
+            match self.index.get(&key) {
+                Some(&i) => self.out[i].merge(u, max_evidence),
                 None => {
-                    index.insert((u.text.clone(), u.exception.clone()), out.len());
-                    out.push(u);
+                    self.index.insert(key, self.out.len());
+                    self.out.push(u);
                 }
             }
         }
     }
-    out
+
+    pub fn finish(self) -> Vec<Unknown> {
+        self.out
+    }
 }
 
 /// What a report lists of the sweep's unknown errors.

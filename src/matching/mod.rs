@@ -152,6 +152,8 @@ fn evidence_text(event: &[u8]) -> String {
         n += 1;
         p = next_line(event, p, event.len());
     }
+    // Kept for the whole sweep (evidence): no spare capacity.
+    out.shrink_to_fit();
     out
 }
 

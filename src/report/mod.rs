@@ -36,7 +36,8 @@ pub struct SourceRow {
     pub log_type: Option<String>,
     /// Part of the file counted from another one (Accumulo's X.log and X.debug.log).
     pub note: Option<String>,
-    clue: HostClue,
+    /// Its host clue, as an index into the collector's distinct clues.
+    clue: u32,
 }
 
 /// A machine of the sweep and the names it was seen under.
@@ -121,7 +122,15 @@ pub struct Collector {
     pub hosts: Hosts,
     /// What the streams with one host clue found, merged as they come: they will have one
     /// host, which fingerprints hold, named once the whole sweep is in.
-    by_clue: BTreeMap<HostClue, ClueGroup>,
+    by_clue: std::collections::HashMap<u32, ClueGroup>,
+    /// Plain files (whose paths were all known before the scan): merged by the name their
+    /// clue gives as they come, the machine named once at the end. Their first path and
+    /// that name, per clue, to check at the end that nothing read later changed it.
+    plain_groups: BTreeMap<Option<String>, ClueGroup>,
+    plain_seen: std::collections::HashMap<u32, (String, Option<String>)>,
+    /// The distinct host clues of the sweep (10,000 files have a few hundred).
+    clues: Vec<HostClue>,
+    clue_ids: std::collections::HashMap<HostClue, u32>,
     max_evidence: usize,
     config: crate::config::Config,
 }
@@ -170,7 +179,11 @@ impl Collector {
                 max_severity: None,
             },
             hosts,
-            by_clue: BTreeMap::new(),
+            by_clue: std::collections::HashMap::new(),
+            plain_groups: BTreeMap::new(),
+            plain_seen: std::collections::HashMap::new(),
+            clues: Vec::new(),
+            clue_ids: std::collections::HashMap::new(),
             max_evidence,
             config,
         }
@@ -242,7 +255,16 @@ impl Collector {
         if r.archive {
             return;
         }
-        self.hosts.add(&r.clue);
+        let clue = match self.clue_ids.get(&r.clue) {
+            Some(&c) => c,
+            None => {
+                self.hosts.add(&r.clue);
+                let c = self.clues.len() as u32;
+                self.clues.push(r.clue.clone());
+                self.clue_ids.insert(r.clue.clone(), c);
+                c
+            }
+        };
         let id = s.paths.len() as u32;
         s.paths.push(r.path.clone());
         s.containers.push(r.origin.container.clone());
@@ -268,7 +290,7 @@ impl Collector {
                 application: r.origin.application.clone(),
                 log_type: r.section.clone(),
                 note: r.note.clone(),
-                clue: r.clue.clone(),
+                clue,
             });
         }
         // The engine numbered its stream 0: this is stream `id` of the sweep.
@@ -278,7 +300,19 @@ impl Collector {
             f.files = vec![id];
             f.evidence.iter_mut().for_each(|(i, _)| *i = id);
         }
-        let group = self.by_clue.entry(r.clue.clone()).or_default();
+        // A plain file's clue was in the host table before the scan: its name is known now.
+        // Archive members and `yarn logs` sections came later: grouped by clue, named at the end.
+        let plain =
+            !r.path.contains(crate::source::archive::MEMBER_SEPARATOR) && r.section.is_none();
+        let group = if plain {
+            let name = self.hosts.seen_as(&r.clue).map(str::to_string);
+            self.plain_seen
+                .entry(clue)
+                .or_insert_with(|| (r.path.clone(), name.clone()));
+            self.plain_groups.entry(name).or_default()
+        } else {
+            self.by_clue.entry(clue).or_default()
+        };
         group.findings.add_file(findings, self.max_evidence);
         for mut u in std::mem::take(&mut r.unknown) {
             u.first_at.0 = id;
@@ -371,13 +405,25 @@ impl Collector {
         let mut seen_as: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
         let mut unknown_streams = Vec::new();
         let mut unknown_other = 0;
-        for (clue, group) in std::mem::take(&mut self.by_clue) {
-            let host = hosts.resolve(&clue);
-            if let Some(name) = hosts.seen_as(&clue) {
+        let mut by_clue: Vec<(u32, ClueGroup)> =
+            std::mem::take(&mut self.by_clue).into_iter().collect();
+        by_clue.sort_by_key(|(c, _)| *c);
+        let named_groups = by_clue
+            .into_iter()
+            .map(|(c, g)| {
+                (
+                    hosts.seen_as(&self.clues[c as usize]).map(str::to_string),
+                    g,
+                )
+            })
+            .chain(std::mem::take(&mut self.plain_groups));
+        for (name, group) in named_groups {
+            let host = name.as_deref().map(|n| hosts.canonical(n));
+            if let Some(name) = &name {
                 seen_as
                     .entry(hosts.canonical(name))
                     .or_default()
-                    .insert(name.to_string());
+                    .insert(name.clone());
             }
             let mut findings = group.findings.findings;
             for f in &mut findings {
@@ -407,8 +453,25 @@ impl Collector {
         merged.templates.retain(|u| u.severity() >= min_severity);
         self.summary.unknown = merged;
         for row in &mut self.summary.sources {
-            row.host = hosts.resolve(&row.clue);
+            row.host = hosts.resolve(&self.clues[row.clue as usize]);
         }
+        // Plain files were merged under the name known when they were read; say so where a
+        // name read later (an archive member, a YARN banner) decided otherwise.
+        let mut changed: Vec<Problem> = self
+            .plain_seen
+            .iter()
+            .filter(|(c, (_, then))| hosts.seen_as(&self.clues[**c as usize]) != then.as_deref())
+            .map(|(c, (path, then))| Problem {
+                path: path.clone(),
+                message: format!(
+                    "its findings are reported on host {} (decided from the paths given); names read later in archives or YARN banners say {}",
+                    then.as_deref().unwrap_or("(none)"),
+                    hosts.resolve(&self.clues[*c as usize]).as_deref().unwrap_or("(none)")
+                ),
+            })
+            .collect();
+        changed.sort_by(|a, b| a.path.cmp(&b.path));
+        self.summary.warnings.extend(changed);
         self.summary.hosts = seen_as
             .into_iter()
             .map(|(name, seen)| HostRow {

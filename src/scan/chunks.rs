@@ -13,10 +13,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::block::{self, StreamContext, StreamStats};
 use crate::event::{Layout, frame};
 use crate::finding::FileAggregator;
-use crate::finding::aggregate::Part;
+use crate::finding::aggregate::{Part, PartMerger};
 
 /// Bytes per chunk (at most: `--split-bytes` makes them smaller, for tests).
-pub const CHUNK_BYTES: usize = 4 << 20;
+pub const CHUNK_BYTES: usize = 1 << 20;
 const IN_FLIGHT_PER_THREAD: usize = 2;
 
 /// Reads until `buf` holds `want` more bytes or the stream ends; returns whether it ended.
@@ -85,7 +85,17 @@ pub fn scan_chunked<'r>(
         chunk_bytes,
         max_evidence,
     } = *plan;
-    let parts: Mutex<Vec<(usize, StreamStats, Part)>> = Mutex::new(Vec::new());
+    // Parts finish in any order; each is folded in as soon as those before it are, so only
+    // the merged result and the few parts ahead of it are held.
+    let merging = Mutex::new(Merging {
+        next: 0,
+        waiting: std::collections::BTreeMap::new(),
+        merger: PartMerger::new(max_evidence),
+        stats: StreamStats {
+            layout: Some(layout),
+            ..StreamStats::default()
+        },
+    });
     let in_flight = AtomicUsize::new(0);
     let limit = threads.max(1) * IN_FLIGHT_PER_THREAD;
     let mut read_error = None;
@@ -97,8 +107,10 @@ pub fn scan_chunked<'r>(
         if stats.error.is_none() {
             stats.error = last_error;
         }
-        let mut parts = parts.lock().unwrap_or_else(|e| e.into_inner());
-        parts.push((index, stats, agg.into_parts()));
+        merging
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .add(index, stats, agg.into_parts());
     };
     rayon::in_place_scope(|scope| {
         let mut buf = head;
@@ -133,11 +145,11 @@ pub fn scan_chunked<'r>(
                             stats.error = error
                                 .map(|e| format!("read error after {} bytes: {e}", stats.bytes));
                         }
-                        parts.lock().unwrap_or_else(|e| e.into_inner()).push((
+                        merging.lock().unwrap_or_else(|e| e.into_inner()).add(
                             index,
                             stats,
                             agg.into_parts(),
-                        ));
+                        );
                         return;
                     }
                 }
@@ -173,29 +185,33 @@ pub fn scan_chunked<'r>(
             }
         }
     });
-    let mut parts = parts.into_inner().unwrap_or_else(|e| e.into_inner());
-    parts.sort_by_key(|(i, _, _)| *i);
-    let mut stats = StreamStats {
-        layout: Some(layout),
-        ..StreamStats::default()
-    };
-    let mut lines_before = 0;
-    let mut findings = Vec::with_capacity(parts.len());
-    for (_, st, f) in parts {
-        if stats.error.is_none() {
-            stats.error = st.error.map(|e| absolute(&e, stats.bytes));
+    let m = merging.into_inner().unwrap_or_else(|e| e.into_inner());
+    (m.stats, m.merger.finish())
+}
+
+/// The merged result of the parts so far, and the parts that finished ahead of their turn.
+struct Merging {
+    next: usize,
+    waiting: std::collections::BTreeMap<usize, (StreamStats, Part)>,
+    merger: PartMerger,
+    stats: StreamStats,
+}
+
+impl Merging {
+    fn add(&mut self, index: usize, stats: StreamStats, part: Part) {
+        self.waiting.insert(index, (stats, part));
+        while let Some((st, part)) = self.waiting.remove(&self.next) {
+            if self.stats.error.is_none() {
+                self.stats.error = st.error.map(|e| absolute(&e, self.stats.bytes));
+            }
+            self.merger.push_at(self.stats.lines, part);
+            self.stats.bytes += st.bytes;
+            self.stats.lines += st.lines;
+            self.stats.events += st.events;
+            self.stats.cut_lines += st.cut_lines;
+            self.next += 1;
         }
-        findings.push((lines_before, f));
-        lines_before += st.lines;
-        stats.bytes += st.bytes;
-        stats.lines += st.lines;
-        stats.events += st.events;
-        stats.cut_lines += st.cut_lines;
     }
-    (
-        stats,
-        crate::finding::aggregate::merge_parts(findings, max_evidence),
-    )
 }
 
 /// A part's "read error after N bytes: ..." with N counted from the stream's start.

@@ -389,7 +389,9 @@ pub fn scan_all(
     // costs a few hundred thread hand-offs, not one per file (each wakes a sleeping thread).
     let run = (inputs.len() / (opts.threads * 32)).clamp(1, MAX_INPUTS_PER_TASK);
     std::thread::scope(|scope| {
-        let (tx, rx) = mpsc::channel::<Vec<(usize, Vec<FileReport>)>>();
+        // Bounded: when the collector falls behind, the workers wait instead of piling up
+        // finished reports (their evidence) in memory.
+        let (tx, rx) = mpsc::sync_channel::<Vec<(usize, Vec<FileReport>)>>(opts.threads * 2);
         scope.spawn(move || {
             pool.install(|| {
                 inputs
