@@ -70,7 +70,7 @@ if [ ! -f "$work/one-line-512m.log" ]; then
   head -c $((512 << 20)) /dev/zero | tr '\0' 'x' >"$work/one-line-512m.log"
 fi
 
-only=${ONLY:-1 2 3 4 5 6 7 8}
+only=${ONLY:-1 2 3 4 5 6 7 8 9}
 want() { [[ " $only " == *" $1 "* ]]; }
 median() { python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"]; print(" ".join("%.3f" % x["median"] for x in r))' "$1"; }
 bench() { # name, commands...
@@ -212,6 +212,20 @@ if want 8; then
     "xz $(rss "$lt" scan -q --format json "$work/corpus-1g.log.xz")," \
     "bzip2 $(rss "$lt" scan -q --format json "$work/corpus-1g.log.bz2")," \
     "zstd $(rss "$lt" scan -q --format json "$work/corpus-1g.log.zst")"
+fi
+# --- 9. unknown errors: the cost of looking at every error-level event ------------------------
+# The default (--unknown error) adds the level words to the literal pass; the same literals for
+# rg. wc -l is the floor of reading every line.
+if want 9; then
+  { cat "$work/literals.txt"; printf '%s\n' ERROR FATAL SEVERE PANIC CRITICAL 'Exception in thread'; } >"$work/literals-unknown.txt"
+  read -r u_on u_off u_rg u_wc < <(bench t9 \
+    "$lt scan -q --format json $work/corpus-1g.log" \
+    "$lt scan -q --format json --unknown off $work/corpus-1g.log" \
+    "rg -c -F -f $work/literals-unknown.txt $work/corpus-1g.log" \
+    "wc -l $work/corpus-1g.log")
+  echo "9. unknown errors, 1 GiB: default ${u_on}s  --unknown off ${u_off}s (cost $(ratio "$u_on" "$u_off")x)  rg (same literals) ${u_rg}s  ratio $(ratio "$u_on" "$u_rg") (target <= 0.5)  wc -l ${u_wc}s  ratio $(ratio "$u_on" "$u_wc") (target <= 5.5, goal 4)"
+  read -r w_on < <(bench t9w "$lt scan -q --format json --unknown warn $work/corpus-1g.log")
+  echo "   (--unknown warn: ${w_on}s)"
 fi
 echo
 echo "hyperfine reports: $work/t*.txt"

@@ -132,8 +132,12 @@ fn every_archive_kind_of_the_samples_gives_the_folder_s_findings() {
     let files = sample_files();
     let tar = tar_of(&files);
     let d = tempfile::tempdir().unwrap();
+    // The plain Accumulo log before its debug log: read again once the debug log is known.
+    let mut reversed = files.clone();
+    reversed.reverse();
     let kinds: Vec<(&str, Vec<u8>)> = vec![
         ("bundle.tar", tar.clone()),
+        ("reversed.tar.gz", gzip(&tar_of(&reversed))),
         ("bundle.tar.gz", gzip(&tar)),
         ("bundle.tgz", gzip(&tar)),
         ("bundle.tar.xz", xz(&tar)),
@@ -576,4 +580,37 @@ fn binary_members_are_skipped_and_listed() {
             .contains("binary member")
     );
     assert_eq!(v["sources"].as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn the_seven_host_cluster_as_one_bundle_gives_the_folder_s_findings_on_the_same_hosts() {
+    let cluster = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cluster");
+    let key = |v: &Value| -> Vec<String> {
+        let mut k: Vec<String> = v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                format!(
+                    "{} {} {} {}",
+                    f["rule"], f["host"], f["count"], f["fingerprint"]
+                )
+            })
+            .collect();
+        k.sort();
+        k
+    };
+    let folder = scan_json(&[&cluster], &[], 1);
+    let mut b = tar::Builder::new(Vec::new());
+    b.append_dir_all("cluster", &cluster).unwrap();
+    let d = tempfile::tempdir().unwrap();
+    let p = write(
+        d.path(),
+        "incident-42.tar.gz",
+        &gzip(&b.into_inner().unwrap()),
+    );
+    let bundle = scan_json(&[&p], &[], 1);
+    assert_eq!(key(&bundle), key(&folder));
+    assert_eq!(bundle["hosts"], folder["hosts"]);
+    assert_eq!(bundle["hosts"].as_array().unwrap().len(), 7);
 }

@@ -230,6 +230,8 @@ fn scan_contents(
         disk: disk.clone(),
         until: opts.until(index),
         families: copies::MemberFamilies::default(),
+        late_plain: Default::default(),
+        input,
     };
     let mut out = Vec::new();
     // A zip file on disk is read through its central directory, members in parallel.

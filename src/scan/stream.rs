@@ -16,11 +16,11 @@ use rayon::prelude::*;
 use super::{FileReport, Options, block};
 use crate::finding::FileAggregator;
 use crate::matching::Matcher;
-use crate::source::Origin;
 use crate::source::archive::{self, MEMBER_SEPARATOR, MemberKind, ZipFileIndex};
 use crate::source::open::{Compression, FIRST_READ_BYTES, Kind, sniff};
 use crate::source::origin::{classify_path, refine_by_content};
 use crate::source::yarn::Sections;
+use crate::source::{Input, Origin};
 
 /// Layers of compression and archives followed inside one input (`a.zip` holding `h.tgz`
 /// holding `x.log.3.gz` is 4: zip, gzip, tar, gzip). Deeper streams are skipped and listed.
@@ -95,6 +95,9 @@ pub(super) struct InputScan<'a> {
     pub until: Option<i64>,
     /// Accumulo debug logs met among the archive members (their plain logs count once).
     pub families: super::copies::MemberFamilies,
+    /// Accumulo plain logs read before any of their debug logs: (member path, family).
+    pub late_plain: std::sync::Mutex<Vec<(String, (std::path::PathBuf, String))>>,
+    pub input: &'a crate::source::Input,
 }
 
 /// Where a stream sits in its input.
@@ -257,10 +260,52 @@ impl InputScan<'_> {
         };
         let result = archive::tar_members(r, &mut |m, content| {
             self.member(path, m, content, inner, out);
+            true
         });
         if let Err(e) = result {
             self.archive_error(path, e, first, out);
         }
+        // An Accumulo X.log read before its X.debug.log family (tar order is the order files
+        // were added): read it again, now that the family's first event is known.
+        if place.depth <= 1 {
+            let late =
+                std::mem::take(&mut *self.late_plain.lock().unwrap_or_else(|e| e.into_inner()));
+            for (member, family) in late {
+                if self.families.counted_elsewhere(&family).is_none() {
+                    continue;
+                }
+                let member_path = format!("{path}{MEMBER_SEPARATOR}{member}");
+                if let Some(again) = self.rescan_tar_member(&member, inner)
+                    && let Some(slot) = out[first..].iter_mut().find(|r| r.path == member_path)
+                {
+                    *slot = again;
+                }
+            }
+        }
+    }
+
+    /// Reads member `name` of the tar this input is (or holds under one compression) again.
+    fn rescan_tar_member(&self, name: &str, place: Place) -> Option<FileReport> {
+        let Input::File(_) = self.input else {
+            return None;
+        };
+        let opened = crate::source::open::open_inline(self.input).ok()?;
+        let mut reader = opened.into_reader();
+        let (head, mut rest) = head_and_rest(&mut reader, FIRST_READ_BYTES);
+        if sniff(&head) != Kind::Tar {
+            return None;
+        }
+        let mut joined = Cursor::new(head).chain(&mut rest);
+        let path = self.input.display();
+        let mut found = Vec::new();
+        let _ = archive::tar_members(&mut joined, &mut |m, content| {
+            if m.name != name {
+                return true;
+            }
+            self.member(&path, m, content, place, &mut found);
+            false
+        });
+        found.pop()
     }
 
     /// A zip read in one pass (inside another archive, or from stdin).
@@ -425,9 +470,18 @@ impl InputScan<'_> {
         {
             if debug {
                 self.families.saw_debug_log((dir, stem), path, &head);
-            } else if let Some(c) = self.families.counted_elsewhere(&(dir, stem)) {
+            } else if let Some(c) = self
+                .families
+                .counted_elsewhere(&(dir.clone(), stem.clone()))
+            {
                 until = Some(until.map_or(c.from_key - 1, |u| u.min(c.from_key - 1)));
                 report.note = Some(c.note());
+            } else {
+                // Its debug log may come later in the archive.
+                self.late_plain
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push((m.to_string(), (dir, stem)));
             }
         }
         let ctx =

@@ -106,11 +106,12 @@ impl<R: Read> Read for Tracked<R> {
 }
 
 /// Calls `each` with every member of the tar stream `r`, in order, and a reader of its content
-/// (for files). Returns where reading stopped if the archive is damaged or cut short; a member
-/// cut short (its content ends before the size its header gives) is an error too.
+/// (for files), until it returns false. Returns where reading stopped if the archive is damaged
+/// or cut short; a member cut short (its content ends before the size its header gives) is an
+/// error too.
 pub fn tar_members(
     r: &mut dyn Read,
-    each: &mut dyn FnMut(&Member, &mut dyn Read),
+    each: &mut dyn FnMut(&Member, &mut dyn Read) -> bool,
 ) -> Result<(), ArchiveError> {
     let mut archive = tar::Archive::new(r);
     let entries = archive.entries().map_err(|e| ArchiveError {
@@ -152,7 +153,7 @@ pub fn tar_members(
                 read: 0,
                 at_end: false,
             };
-            each(&member, &mut tracked);
+            let go_on = each(&member, &mut tracked);
             if tracked.at_end && tracked.read < member.size {
                 return Err(ArchiveError {
                     member: Some(member.name.clone()),
@@ -162,8 +163,11 @@ pub fn tar_members(
                     ),
                 });
             }
-        } else {
-            each(&member, &mut io::empty());
+            if !go_on {
+                return Ok(());
+            }
+        } else if !each(&member, &mut io::empty()) {
+            return Ok(());
         }
         last = Some(member.name);
     }
@@ -333,6 +337,7 @@ mod tests {
             let mut s = String::new();
             r.read_to_string(&mut s).unwrap();
             seen.push((m.name.clone(), s));
+            true
         })
         .unwrap();
         assert_eq!(
@@ -346,6 +351,7 @@ mod tests {
         let cut = &bytes[..512 * 3 + 3];
         let err = tar_members(&mut &cut[..], &mut |_, r| {
             let _ = io::copy(r, &mut io::sink());
+            true
         })
         .unwrap_err();
         assert_eq!(err.member.as_deref(), Some("h2/b.log"));
