@@ -9,13 +9,11 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use common::{RunExt, gzip, json, write};
+use common::{RunExt, gzip, json, tar_of, write};
 use serde_json::Value;
 
 fn logtriage() -> Command {
-    let mut c = Command::cargo_bin("logtriage").unwrap();
-    c.arg("scan").env("NO_COLOR", "1");
-    c
+    common::logtriage_scan()
 }
 
 fn samples() -> PathBuf {
@@ -37,18 +35,6 @@ fn sample_files() -> Vec<(String, Vec<u8>)> {
         }
     }
     out
-}
-
-fn tar_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, data.as_slice()).unwrap();
-    }
-    b.into_inner().unwrap()
 }
 
 fn zip_of(files: &[(String, Vec<u8>)]) -> Vec<u8> {

@@ -7,29 +7,15 @@ mod common;
 use std::io::Write;
 
 use assert_cmd::Command;
-use common::{RunExt, gzip, json, write};
+use common::{RunExt, gzip, json, tar_of, write};
 use serde_json::Value;
 
 fn logtriage() -> Command {
-    let mut c = Command::cargo_bin("logtriage").unwrap();
-    c.arg("scan").env("NO_COLOR", "1");
-    c
+    common::logtriage_scan()
 }
 
 const TOO_MANY: &str = "2024-03-11 02:14:31,010 ERROR [pool-3-thread-7] org.apache.hadoop.hdfs.server.datanode.DataNode: IOException\njava.io.IOException: Too many open files\n\tat sun.nio.ch.ServerSocketChannelImpl.accept0(Native Method)\n";
 const LOST_LOCK: &str = "2024-03-11 02:15:02,345 [tserver.TabletServer] FATAL: Lost tablet server lock (reason = SESSION_EXPIRED), exiting.\n";
-
-fn tar_of(files: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut b = tar::Builder::new(Vec::new());
-    for (name, data) in files {
-        let mut h = tar::Header::new_gnu();
-        h.set_size(data.len() as u64);
-        h.set_mode(0o644);
-        h.set_cksum();
-        b.append_data(&mut h, name, *data).unwrap();
-    }
-    b.into_inner().unwrap()
-}
 
 #[test]
 fn a_bundle_mixing_short_and_full_names_has_one_name_per_host() {

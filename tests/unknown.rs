@@ -11,9 +11,7 @@ use common::{RunExt, json, ndjson, write};
 use serde_json::Value;
 
 fn logtriage() -> Command {
-    let mut c = Command::cargo_bin("logtriage").unwrap();
-    c.arg("scan").env("NO_COLOR", "1");
-    c
+    common::logtriage_scan()
 }
 
 /// A Koverse-style application log with planted unknown errors of known counts: three

@@ -114,6 +114,23 @@ impl ThresholdState {
     }
 }
 
+/// Widens a (first seen, last seen) span to take in `stamp`.
+pub fn see(
+    first: &mut Option<(i64, Stamp)>,
+    last: &mut Option<(i64, Stamp)>,
+    stamp: Option<Stamp>,
+) {
+    if let Some(st) = stamp {
+        let k = st.key();
+        if first.as_ref().is_none_or(|(f, _)| k < *f) {
+            *first = Some((k, st));
+        }
+        if last.as_ref().is_none_or(|(l, _)| k > *l) {
+            *last = Some((k, st));
+        }
+    }
+}
+
 /// One problem: every occurrence of one fingerprint.
 #[derive(Clone, Debug)]
 pub struct Finding {
@@ -158,15 +175,7 @@ impl Finding {
     }
 
     fn see(&mut self, stamp: Option<Stamp>) {
-        if let Some(st) = stamp {
-            let k = st.key();
-            if self.first_seen.as_ref().is_none_or(|(f, _)| k < *f) {
-                self.first_seen = Some((k, st));
-            }
-            if self.last_seen.as_ref().is_none_or(|(l, _)| k > *l) {
-                self.last_seen = Some((k, st));
-            }
-        }
+        see(&mut self.first_seen, &mut self.last_seen, stamp);
     }
 
     /// Folds in the same fingerprint's finding from a later file or a later part of one file.

@@ -4,10 +4,12 @@
 //! the next sweep, on another machine, with another build. (`std`'s `DefaultHasher` is not
 //! stable across Rust versions, so it is not used.)
 
-const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+/// FNV-1a 64's offset basis: the start of every hash (templates' ids use it too).
+pub const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const PRIME: u64 = 0x0000_0100_0000_01b3;
 
-fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
+/// FNV-1a 64 of `bytes`, continued from `h`.
+pub fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
     for &b in bytes {
         h ^= b as u64;
         h = h.wrapping_mul(PRIME);

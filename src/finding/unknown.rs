@@ -62,15 +62,7 @@ impl Unknown {
     }
 
     fn see(&mut self, stamp: Option<Stamp>) {
-        if let Some(st) = stamp {
-            let k = st.key();
-            if self.first_seen.as_ref().is_none_or(|(f, _)| k < *f) {
-                self.first_seen = Some((k, st));
-            }
-            if self.last_seen.as_ref().is_none_or(|(l, _)| k > *l) {
-                self.last_seen = Some((k, st));
-            }
-        }
+        super::aggregate::see(&mut self.first_seen, &mut self.last_seen, stamp);
     }
 
     pub fn merge(&mut self, other: Unknown, max_evidence: usize) {

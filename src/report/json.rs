@@ -180,6 +180,19 @@ pub fn write<'a>(
     s: &'a Summary,
     rules: &'a [Rule],
 ) -> std::io::Result<()> {
+    let evidence = |ev: &'a [(u32, crate::matching::Occurrence)]| -> Vec<Evidence<'a>> {
+        ev.iter()
+            .map(|(fi, o)| Evidence {
+                path: &s.paths[*fi as usize],
+                line: o.line,
+                timestamp: o.stamp.map(|t| t.iso()),
+                timestamp_text: o.stamp_text.as_deref(),
+                level: o.level.map(|l| l.as_str()),
+                container: s.containers[*fi as usize].as_deref(),
+                text: &o.text,
+            })
+            .collect()
+    };
     let findings = s
         .findings
         .iter()
@@ -217,19 +230,7 @@ pub fn write<'a>(
                     .map(|&i| s.paths[i as usize].as_str())
                     .collect(),
                 files_total: f.files_total,
-                evidence: f
-                    .evidence
-                    .iter()
-                    .map(|(fi, o)| Evidence {
-                        path: &s.paths[*fi as usize],
-                        line: o.line,
-                        timestamp: o.stamp.map(|t| t.iso()),
-                        timestamp_text: o.stamp_text.as_deref(),
-                        level: o.level.map(|l| l.as_str()),
-                        container: s.containers[*fi as usize].as_deref(),
-                        text: &o.text,
-                    })
-                    .collect(),
+                evidence: evidence(&f.evidence),
                 runbook: Runbook {
                     steps: &rule.runbook,
                     references: &rule.references,
@@ -237,19 +238,6 @@ pub fn write<'a>(
             }
         })
         .collect();
-    let evidence = |ev: &'a [(u32, crate::matching::Occurrence)]| -> Vec<Evidence<'a>> {
-        ev.iter()
-            .map(|(fi, o)| Evidence {
-                path: &s.paths[*fi as usize],
-                line: o.line,
-                timestamp: o.stamp.map(|t| t.iso()),
-                timestamp_text: o.stamp_text.as_deref(),
-                level: o.level.map(|l| l.as_str()),
-                container: s.containers[*fi as usize].as_deref(),
-                text: &o.text,
-            })
-            .collect()
-    };
     let unknown = s
         .unknown
         .templates

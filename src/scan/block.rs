@@ -207,27 +207,7 @@ impl<'c, 'm> Scanner<'c, 'm> {
                             ctx.origin.host.as_deref(),
                         )
                     }),
-                Some(fields) => {
-                    let grouped: Vec<(&str, &str)> = rule
-                        .group_by
-                        .iter()
-                        .map(|g| {
-                            (
-                                g.as_str(),
-                                fields
-                                    .iter()
-                                    .find(|(k, _)| k == g)
-                                    .map_or("", |(_, v)| v.as_str()),
-                            )
-                        })
-                        .collect();
-                    fingerprint(
-                        &rule.id,
-                        &grouped,
-                        ctx.origin.service,
-                        ctx.origin.host.as_deref(),
-                    )
-                }
+                Some(fields) => crate::finding::fingerprint::of(rule, fields, ctx.origin),
                 None => fingerprint(
                     &rule.id,
                     &[],

@@ -159,13 +159,9 @@ impl InputScan<'_> {
                 };
                 self.stream(path, head, &mut rest, inner, out);
             }
-            Kind::Tar => {
+            Kind::Tar | Kind::Zip => {
                 let mut joined = Cursor::new(head).chain(rest);
-                self.tar(path, &mut joined, place, out);
-            }
-            Kind::Zip => {
-                let mut joined = Cursor::new(head).chain(rest);
-                self.zip_stream(path, &mut joined, place, out);
+                self.archive(kind, path, &mut joined, place, out);
             }
             Kind::YarnLogs => self.yarn(path, head, rest, place, out),
             Kind::Text => {
@@ -252,22 +248,35 @@ impl InputScan<'_> {
         out.push(r);
     }
 
-    fn tar(&self, path: &str, r: &mut dyn Read, place: Place, out: &mut Vec<FileReport>) {
+    /// A tar or a zip read in one pass: each member a stream of its own.
+    fn archive(
+        &self,
+        kind: Kind,
+        path: &str,
+        r: &mut dyn Read,
+        place: Place,
+        out: &mut Vec<FileReport>,
+    ) {
         let first = out.len();
         let inner = Place {
             depth: place.depth + 1,
             ..place
         };
-        let result = archive::tar_members(r, &mut |m, content| {
+        let mut each = |m: &archive::Member, content: &mut dyn Read| {
             self.member(path, m, content, inner, out);
             true
-        });
+        };
+        let result = if kind == Kind::Tar {
+            archive::tar_members(r, &mut each)
+        } else {
+            archive::zip_stream_members(r, &mut each)
+        };
         if let Err(e) = result {
             self.archive_error(path, e, first, out);
         }
         // An Accumulo X.log read before its X.debug.log family (tar order is the order files
         // were added): read it again, now that the family's first event is known.
-        if place.depth <= 1 {
+        if kind == Kind::Tar && place.depth <= 1 {
             let late =
                 std::mem::take(&mut *self.late_plain.lock().unwrap_or_else(|e| e.into_inner()));
             for (member, family) in late {
@@ -306,21 +315,6 @@ impl InputScan<'_> {
             false
         });
         found.pop()
-    }
-
-    /// A zip read in one pass (inside another archive, or from stdin).
-    fn zip_stream(&self, path: &str, r: &mut dyn Read, place: Place, out: &mut Vec<FileReport>) {
-        let first = out.len();
-        let inner = Place {
-            depth: place.depth + 1,
-            ..place
-        };
-        let result = archive::zip_stream_members(r, &mut |m, content| {
-            self.member(path, m, content, inner, out);
-        });
-        if let Err(e) = result {
-            self.archive_error(path, e, first, out);
-        }
     }
 
     /// A zip file on disk: its members in parallel, reported in the archive's order.

@@ -174,10 +174,11 @@ pub fn tar_members(
     Ok(())
 }
 
-/// A zip member read in one pass (inside another archive, or from stdin).
+/// Calls `each` with every member of the zip stream `r`, read in one pass through its local
+/// headers (inside another archive, or from stdin), until it returns false.
 pub fn zip_stream_members(
     mut r: &mut dyn Read,
-    each: &mut dyn FnMut(&Member, &mut dyn Read),
+    each: &mut dyn FnMut(&Member, &mut dyn Read) -> bool,
 ) -> Result<(), ArchiveError> {
     let mut last: Option<String> = None;
     loop {
@@ -193,10 +194,13 @@ pub fn zip_stream_members(
         };
         let mut file = file;
         let member = zip_member(&file);
-        if member.kind == MemberKind::File && !member.encrypted {
-            each(&member, &mut file);
+        let go_on = if member.kind == MemberKind::File && !member.encrypted {
+            each(&member, &mut file)
         } else {
-            each(&member, &mut io::empty());
+            each(&member, &mut io::empty())
+        };
+        if !go_on {
+            return Ok(());
         }
         // Dropping the member reads past the rest of its data.
         drop(file);

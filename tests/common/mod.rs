@@ -105,3 +105,24 @@ java.io.IOException: Too many open files
 java.io.IOException: Too many open files
 \tat sun.nio.ch.ServerSocketChannelImpl.accept0(Native Method)
 ";
+
+/// `logtriage scan` with the built-in packs, no colour.
+pub fn logtriage_scan() -> Command {
+    let mut c = Command::cargo_bin("logtriage").unwrap();
+    c.arg("scan").env("NO_COLOR", "1");
+    c
+}
+
+/// A tar archive of (member path, content), in this order.
+pub fn tar_of<N: AsRef<str>, D: AsRef<[u8]>>(files: &[(N, D)]) -> Vec<u8> {
+    let mut b = tar::Builder::new(Vec::new());
+    for (name, data) in files {
+        let data = data.as_ref();
+        let mut h = tar::Header::new_gnu();
+        h.set_size(data.len() as u64);
+        h.set_mode(0o644);
+        h.set_cksum();
+        b.append_data(&mut h, name.as_ref(), data).unwrap();
+    }
+    b.into_inner().unwrap()
+}

@@ -41,6 +41,7 @@
 //! named in the message itself (`… due to java.io.IOException: …`). Only the class is kept,
 //! not its message. Hadoop's `org.apache.hadoop.ipc.RemoteException(X)` stands for `X`.
 
+use super::fingerprint::{OFFSET, fnv1a};
 use crate::event::level::find_level;
 use crate::event::time::{TsKind, parse_kind};
 
@@ -127,22 +128,11 @@ pub fn message_of(header: &str) -> &str {
 /// `"logtriage-tpl-v1\0" + text + "\0" + exception` (an empty exception when there is none).
 /// Stable across builds, machines and Rust versions (never `std`'s `DefaultHasher`).
 pub fn template_id(text: &str, exception: Option<&str>) -> String {
-    let mut h = fnv1a(FNV_OFFSET, b"logtriage-tpl-v1\0");
+    let mut h = fnv1a(OFFSET, b"logtriage-tpl-v1\0");
     h = fnv1a(h, text.as_bytes());
     h = fnv1a(h, b"\0");
     h = fnv1a(h, exception.unwrap_or("").as_bytes());
     format!("{h:016x}")
-}
-
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
-
-fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
-    for &b in bytes {
-        h ^= b as u64;
-        h = h.wrapping_mul(FNV_PRIME);
-    }
-    h
 }
 
 mod grouping;
