@@ -319,7 +319,9 @@ impl InputScan<'_> {
 
     /// A zip file on disk: its members in parallel, reported in the archive's order.
     pub fn zip_file(&self, path: &str, file: std::fs::File, out: &mut Vec<FileReport>) -> bool {
-        let Ok(index) = ZipFileIndex::open(file, vec![self.disk.clone()]) else {
+        let mut counters = vec![self.disk.clone()];
+        counters.extend(self.opts.progress.clone());
+        let Ok(index) = ZipFileIndex::open(file, counters) else {
             return false;
         };
         let place = Place {
