@@ -97,6 +97,9 @@ pub fn scan_chunked<'r>(
         },
     });
     let in_flight = AtomicUsize::new(0);
+    // Signalled when a chunk's scan ends: the reader waits on it instead of spinning (on two
+    // cores a spinning reader takes the core a scan needs).
+    let done = (Mutex::new(()), std::sync::Condvar::new());
     let limit = threads.max(1) * IN_FLIGHT_PER_THREAD;
     let mut read_error = None;
     let pool = Pool(Mutex::new(Vec::new()));
@@ -166,18 +169,26 @@ pub fn scan_chunked<'r>(
             } else {
                 None
             };
-            // Room for this chunk: while there is none, help scan the ones waiting.
+            // Room for this chunk: while there is none, scan a waiting one here, or wait for one
+            // to end.
             while in_flight.load(Ordering::Acquire) >= limit {
-                if rayon::yield_now() != Some(rayon::Yield::Executed) {
-                    std::thread::yield_now();
+                if rayon::yield_local() != Some(rayon::Yield::Executed) {
+                    let guard = done.0.lock().unwrap_or_else(|e| e.into_inner());
+                    if in_flight.load(Ordering::Acquire) >= limit {
+                        let _ = done
+                            .1
+                            .wait_timeout(guard, std::time::Duration::from_millis(2));
+                    }
                 }
             }
             in_flight.fetch_add(1, Ordering::AcqRel);
-            let (scan_part, in_flight, pool) = (&scan_part, &in_flight, &pool);
+            let (scan_part, in_flight, pool, done) = (&scan_part, &in_flight, &pool, &done);
             scope.spawn(move |_| {
                 scan_part(index, &text, last_error);
                 pool.give(text);
+                let _guard = done.0.lock().unwrap_or_else(|e| e.into_inner());
                 in_flight.fetch_sub(1, Ordering::AcqRel);
+                done.1.notify_one();
             });
             index += 1;
             if ended {
