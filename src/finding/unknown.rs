@@ -51,14 +51,19 @@ pub struct Unknown {
     pub hosts: BTreeSet<String>,
 }
 
+/// An unknown event's severity by its level: `low` for errors (and console exceptions, which
+/// have no level), `info` for warnings; below the default `--fail-on medium`.
+pub fn severity_of(level: Option<Level>) -> Severity {
+    if level.is_none_or(|l| l >= Level::Error) {
+        Severity::Low
+    } else {
+        Severity::Info
+    }
+}
+
 impl Unknown {
-    /// `low` for errors, `info` for warnings: below the default `--fail-on medium`.
     pub fn severity(&self) -> Severity {
-        if self.level >= Level::Error {
-            Severity::Low
-        } else {
-            Severity::Info
-        }
+        severity_of(Some(self.level))
     }
 
     fn see(&mut self, stamp: Option<Stamp>) {

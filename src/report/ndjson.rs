@@ -83,11 +83,10 @@ pub fn write_unknown(
         .template
         .as_deref()
         .map_or(("", ""), |(t, i)| (t.as_str(), i.as_str()));
-    let error = o.level.is_none_or(|l| l >= crate::event::Level::Error);
     let line = Line {
         rule: "unknown",
         title: UNKNOWN_TITLE,
-        severity: if error { "low" } else { "info" },
+        severity: crate::finding::unknown::severity_of(o.level).as_str(),
         component: origin.component.unwrap_or("unknown").to_string(),
         layer: origin.layer.map_or("unknown", |l| l.as_str()),
         service: origin.service,
@@ -121,9 +120,7 @@ pub fn write_file(
 ) -> std::io::Result<()> {
     for o in &r.occurrences {
         if o.rule == crate::matching::UNKNOWN {
-            let error = o.level.is_none_or(|l| l >= crate::event::Level::Error);
-            let severity = if error { Severity::Low } else { Severity::Info };
-            if severity >= min {
+            if crate::finding::unknown::severity_of(o.level) >= min {
                 write_unknown(out, o, &r.path, &r.origin)?;
             }
             continue;
