@@ -110,14 +110,6 @@ pub struct Config {
     pub expired: Vec<Suppress>,
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|&&b| b == b'\n')
-        .count()
-        + 1
-}
-
 /// Reads the config: `explicit` (must exist), else `logtriage.toml` in the current folder when
 /// there is one, else none. `today` is `YYYY-MM-DD`. Errors name the file and the line.
 pub fn load(explicit: Option<&std::path::Path>, today: &str) -> Result<Config, String> {
@@ -138,8 +130,9 @@ pub fn load(explicit: Option<&std::path::Path>, today: &str) -> Result<Config, S
 
 /// Parses config text; `label` names it in errors.
 pub fn parse(label: &str, text: &str, today: &str) -> Result<Config, String> {
+    let lines = crate::rules::pack::Lines::new(text);
     let file: File = toml::from_str(text).map_err(|e| {
-        let line = line_of(text, e.span().map_or(0, |s| s.start));
+        let line = lines.of(e.span().map_or(0, |s| s.start));
         format!("{label}:{line}: {}", e.message().trim())
     })?;
     let mut config = Config {
@@ -147,7 +140,7 @@ pub fn parse(label: &str, text: &str, today: &str) -> Result<Config, String> {
         ..Config::default()
     };
     for s in file.suppress {
-        let at = format!("{label}:{}", line_of(text, s.span().start));
+        let at = format!("{label}:{}", lines.of(s.span().start));
         let d = s.into_inner();
         let target = match (d.rule, d.fingerprint, d.template) {
             (Some(r), None, None) => Target::Rule(r),
@@ -198,7 +191,7 @@ pub fn parse(label: &str, text: &str, today: &str) -> Result<Config, String> {
         }
     }
     for o in file.overrides {
-        let at = format!("{label}:{}", line_of(text, o.span().start));
+        let at = format!("{label}:{}", lines.of(o.span().start));
         let d = o.into_inner();
         let severity = Severity::parse(&d.severity).ok_or_else(|| {
             format!(

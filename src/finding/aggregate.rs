@@ -280,9 +280,11 @@ impl<'r> FileAggregator<'r> {
     pub fn push(&mut self, hit: &Hit) {
         if hit.rule == UNKNOWN {
             let template = self.unknown.push(hit);
-            if let (Some(admitted), Some(t)) = (&mut self.admitted, template) {
+            // The template's text and id are copied only for NDJSON, which streams each event.
+            if let (Some(admitted), Some(i)) = (&mut self.admitted, template) {
+                let u = &self.unknown.templates[i];
                 let mut o = hit.occurrence();
-                o.template = Some(Box::new(t));
+                o.template = Some(Box::new((u.text.clone(), u.id.clone())));
                 admitted.push(o);
             }
             return;

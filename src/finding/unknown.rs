@@ -122,8 +122,9 @@ impl UnknownAggregator {
         }
     }
 
-    /// Adds one unknown event; returns its template (text, id), None when past the bound.
-    pub fn push(&mut self, hit: &Hit) -> Option<(String, String)> {
+    /// Adds one unknown event; returns its template (`templates` index), None when past the
+    /// bound.
+    pub fn push(&mut self, hit: &Hit) -> Option<usize> {
         let header_end = memchr::memchr(b'\n', hit.event).unwrap_or(hit.event.len());
         let (header, rest) = hit.event.split_at(header_end);
         let header = header.strip_suffix(b"\r").unwrap_or(header);
@@ -190,7 +191,7 @@ impl UnknownAggregator {
             o.template = Some(Box::new((u.text.clone(), u.id.clone())));
             u.evidence.push((self.file, o));
         }
-        Some((u.text.clone(), u.id.clone()))
+        Some(i)
     }
 }
 

@@ -37,21 +37,32 @@ struct Line<'a> {
     template_id: Option<&'a str>,
 }
 
-/// Writes one occurrence as one line.
-pub fn write_occurrence(
+/// What a record says of the rule (or of the template, for an unknown error); the rest comes
+/// from the occurrence and its stream.
+struct Kind<'a> {
+    rule: &'a str,
+    title: &'a str,
+    severity: &'static str,
+    component: String,
+    layer: &'static str,
+    summary: String,
+    fingerprint: String,
+    template: Option<(&'a str, &'a str)>,
+}
+
+fn write_line(
     out: &mut dyn std::io::Write,
     o: &Occurrence,
-    rule: &Rule,
     path: &str,
     origin: &Origin,
+    k: Kind,
 ) -> std::io::Result<()> {
-    let (component, layer) = finding::attribute(rule, origin);
     let line = Line {
-        rule: &rule.id,
-        title: &rule.title,
-        severity: rule.severity.as_str(),
-        component,
-        layer: layer.as_str(),
+        rule: k.rule,
+        title: k.title,
+        severity: k.severity,
+        component: k.component,
+        layer: k.layer,
         service: origin.service,
         host: origin.host.as_deref(),
         container: origin.container.as_deref(),
@@ -61,14 +72,36 @@ pub fn write_occurrence(
         timestamp: o.stamp.map(|t| t.iso()),
         timestamp_text: o.stamp_text.as_deref(),
         level: o.level.map(|l| l.as_str()),
-        summary: finding::summary(rule, &o.fields),
+        summary: k.summary,
         text: &o.text,
-        fingerprint: hex(o.fingerprint),
-        template: None,
-        template_id: None,
+        fingerprint: k.fingerprint,
+        template: k.template.map(|t| t.0),
+        template_id: k.template.map(|t| t.1),
     };
     serde_json::to_writer(&mut *out, &line)?;
     out.write_all(b"\n")
+}
+
+/// Writes one occurrence as one line.
+pub fn write_occurrence(
+    out: &mut dyn std::io::Write,
+    o: &Occurrence,
+    rule: &Rule,
+    path: &str,
+    origin: &Origin,
+) -> std::io::Result<()> {
+    let (component, layer) = finding::attribute(rule, origin);
+    let kind = Kind {
+        rule: &rule.id,
+        title: &rule.title,
+        severity: rule.severity.as_str(),
+        component,
+        layer: layer.as_str(),
+        summary: finding::summary(rule, &o.fields),
+        fingerprint: hex(o.fingerprint),
+        template: None,
+    };
+    write_line(out, o, path, origin, kind)
 }
 
 /// Writes one unknown error: `"rule": "unknown"`, its template and template id, the other
@@ -83,29 +116,17 @@ pub fn write_unknown(
         .template
         .as_deref()
         .map_or(("", ""), |(t, i)| (t.as_str(), i.as_str()));
-    let line = Line {
+    let kind = Kind {
         rule: "unknown",
         title: UNKNOWN_TITLE,
         severity: crate::finding::unknown::severity_of(o.level).as_str(),
         component: origin.component.unwrap_or("unknown").to_string(),
         layer: origin.layer.map_or("unknown", |l| l.as_str()),
-        service: origin.service,
-        host: origin.host.as_deref(),
-        container: origin.container.as_deref(),
-        application: origin.application.as_deref(),
-        path,
-        line: o.line,
-        timestamp: o.stamp.map(|t| t.iso()),
-        timestamp_text: o.stamp_text.as_deref(),
-        level: o.level.map(|l| l.as_str()),
         summary: text.to_string(),
-        text: &o.text,
         fingerprint: id.to_string(),
-        template: Some(text),
-        template_id: Some(id),
+        template: Some((text, id)),
     };
-    serde_json::to_writer(&mut *out, &line)?;
-    out.write_all(b"\n")
+    write_line(out, o, path, origin, kind)
 }
 
 /// The title of an event no rule knows.

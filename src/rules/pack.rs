@@ -105,15 +105,15 @@ struct ExampleDef {
     path: Option<String>,
 }
 
-/// 1-based line numbers of byte offsets in one pack's text.
-struct Lines(Vec<usize>);
+/// 1-based line numbers of byte offsets in one pack's (or config file's) text.
+pub(crate) struct Lines(Vec<usize>);
 
 impl Lines {
-    fn new(text: &str) -> Lines {
+    pub(crate) fn new(text: &str) -> Lines {
         Lines(memchr::memchr_iter(b'\n', text.as_bytes()).collect())
     }
 
-    fn of(&self, offset: usize) -> usize {
+    pub(crate) fn of(&self, offset: usize) -> usize {
         self.0.partition_point(|&nl| nl < offset) + 1
     }
 }

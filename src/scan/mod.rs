@@ -286,7 +286,7 @@ fn scan_split(
     }
     if block::looks_binary(&head) {
         report.stats.binary = true;
-        report.skipped = Some("binary file (NUL byte in the first block): skipped".to_string());
+        report.skipped = Some(stream::BINARY_FILE.to_string());
         return true;
     }
     let layout = crate::event::layout::detect(&head);

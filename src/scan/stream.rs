@@ -22,6 +22,9 @@ use crate::source::origin::{classify_path, refine_by_content};
 use crate::source::yarn::Sections;
 use crate::source::{Input, Origin};
 
+/// Why a binary file is skipped (the split path of `scan` says it too).
+pub(super) const BINARY_FILE: &str = "binary file (NUL byte in the first block): skipped";
+
 /// Layers of compression and archives followed inside one input (`a.zip` holding `h.tgz`
 /// holding `x.log.3.gz` is 4: zip, gzip, tar, gzip). Deeper streams are skipped and listed.
 pub const MAX_DEPTH: u32 = 6;
@@ -523,7 +526,7 @@ impl InputScan<'_> {
         if stats.binary {
             report.skipped = Some(match place.member {
                 Some(_) => "binary member (NUL byte in the first block): skipped".to_string(),
-                None => "binary file (NUL byte in the first block): skipped".to_string(),
+                None => BINARY_FILE.to_string(),
             });
         }
         report.error = stream_error(&stats, place);

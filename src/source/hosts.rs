@@ -27,11 +27,8 @@ pub struct Hosts {
 }
 
 /// `10.0.0.7` (never shortened).
-fn is_ip(name: &str) -> bool {
-    name.split('.').count() == 4
-        && name
-            .split('.')
-            .all(|p| !p.is_empty() && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_digit()))
+pub fn is_ip(name: &str) -> bool {
+    name.parse::<std::net::Ipv4Addr>().is_ok()
 }
 
 /// The first label of a machine's name: `host2` for `host2.example.com`.

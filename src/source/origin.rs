@@ -233,7 +233,7 @@ const NOT_HOSTS: &[&str] = &[
 
 /// A folder name that looks like a host: `dn1`, `node3.example.com`, `ip-10-0-0-7`, `10.0.0.7`.
 fn looks_like_host(d: &str) -> bool {
-    if d.split('.').count() == 4 && d.split('.').all(|p| p.parse::<u8>().is_ok()) {
+    if super::hosts::is_ip(d) {
         return true;
     }
     !d.is_empty()
