@@ -91,7 +91,12 @@ fn zookeeper_election_channel_failures_are_found() {
         .iter()
         .find(|f| f["rule"] == "zookeeper.election-channel-failure");
     let f = f.unwrap_or_else(|| panic!("no election-channel finding: {:?}", rules_of(&v)));
-    assert_eq!(f["count"], 86, "SOURCES.md: 86 'Cannot open channel' lines");
+    // SOURCES.md: 86 'Cannot open channel' lines; three of them (567-569) come within a
+    // minute of the LOOKING at 566, expected during an election and too few to report.
+    assert_eq!(
+        f["count"], 83,
+        "SOURCES.md: 86 'Cannot open channel' lines, 3 in an election"
+    );
     assert_eq!(f["layer"], "storage-coordination");
     assert_eq!(v["scan"]["layouts"]["zookeeper"], 1);
     // Server-side session expiry at INFO is normal operation.

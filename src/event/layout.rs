@@ -29,13 +29,16 @@ pub enum Layout {
     PostgreSqlBare,
     /// Any other log4j-like layout: a timestamp and a level start each event.
     Log4j,
+    /// log4j without a date, `[%t] %-5p %c %x - %m%n` (a Spark driver's log4j.properties):
+    /// `[main] WARN  org.apache.spark.X  - msg`; the thread may hold spaces.
+    ThreadLevel,
     /// No timestamps at all (stdout, stderr): every line not a continuation starts an event.
     Console,
 }
 
 impl Layout {
     /// Every layout, in detection-report order.
-    pub const ALL: [Layout; 11] = [
+    pub const ALL: [Layout; 12] = [
         Layout::Accumulo,
         Layout::Hadoop,
         Layout::HadoopMapReduce,
@@ -46,6 +49,7 @@ impl Layout {
         Layout::PostgreSql,
         Layout::PostgreSqlBare,
         Layout::Log4j,
+        Layout::ThreadLevel,
         Layout::Console,
     ];
 
@@ -61,6 +65,7 @@ impl Layout {
             Layout::PostgreSql => "postgresql",
             Layout::PostgreSqlBare => "postgresql-bare",
             Layout::Log4j => "log4j",
+            Layout::ThreadLevel => "log4j-thread-level",
             Layout::Console => "console",
         }
     }
@@ -77,7 +82,7 @@ impl Layout {
             Layout::Kafka => Some(TsKind::Bracketed),
             Layout::HadoopConsole => Some(TsKind::Slash),
             Layout::HadoopCompact => Some(TsKind::Compact),
-            Layout::PostgreSqlBare | Layout::Console => None,
+            Layout::PostgreSqlBare | Layout::ThreadLevel | Layout::Console => None,
         }
     }
 
@@ -98,6 +103,7 @@ impl Layout {
             None if self == Layout::PostgreSqlBare => {
                 bare_pg_level(line).is_some_and(|l| !l.continues_previous())
             }
+            None if self == Layout::ThreadLevel => thread_level(line).is_some(),
             None => !is_console_continuation(line),
         }
     }
@@ -110,6 +116,7 @@ impl Layout {
                 None => (None, None),
             },
             None if self == Layout::PostgreSqlBare => (None, bare_pg_level(line)),
+            None if self == Layout::ThreadLevel => (None, thread_level(line)),
             None => (None, None),
         }
     }
@@ -122,6 +129,21 @@ fn bare_pg_level(line: &[u8]) -> Option<Level> {
         return None;
     }
     Level::parse(&line[..colon])
+}
+
+/// The level of `[thread] LEVEL logger - msg`: the word after the first `] ` that is a level
+/// (a thread such as `[Executor task launch worker for task 0.0 in stage 2.0 (TID 1)]` holds
+/// spaces and brackets of its own).
+fn thread_level(line: &[u8]) -> Option<Level> {
+    if line.first() != Some(&b'[') {
+        return None;
+    }
+    let head = &line[..line.len().min(256)];
+    memchr::memchr_iter(b']', head).find_map(|close| {
+        let rest = head[close + 1..].strip_prefix(b" ")?;
+        let end = rest.iter().position(|&c| c == b' ')?;
+        Level::parse(&rest[..end])
+    })
 }
 
 /// Lines that continue an event in timestamp-less output: stack frames, causes, indented text,
@@ -238,6 +260,9 @@ fn classify_line(line: &[u8]) -> Option<Layout> {
     if bare_pg_level(line).is_some() {
         return Some(Layout::PostgreSqlBare);
     }
+    if thread_level(line).is_some() {
+        return Some(Layout::ThreadLevel);
+    }
     None
 }
 
@@ -283,6 +308,23 @@ mod tests {
 
     fn d(s: &str) -> &'static str {
         detect(s.as_bytes()).name()
+    }
+
+    #[test]
+    fn log4j_without_a_date_frames_by_thread_and_level() {
+        // tests/real/spark/spark-somani-spark-driver.lines3501-4400.log lines 50-51
+        let head = "[main] WARN  DataNucleus.Query  - Query for candidates of MConstraint\n\
+                    Required table missing : \"`KEY_CONSTRAINTS`\" in Catalog\n\
+                    [Executor task launch worker for task 0.0 in stage 2.0 (TID 1)] ERROR org.apache.spark.executor.Executor  - x\n";
+        let l = detect(head.as_bytes());
+        assert_eq!(l.name(), "log4j-thread-level");
+        let lines: Vec<&[u8]> = head.as_bytes().split(|&c| c == b'\n').collect();
+        assert!(l.is_header(lines[0]));
+        assert!(
+            !l.is_header(lines[1]),
+            "a message's second line continues it"
+        );
+        assert_eq!(l.header(lines[2]).1, Some(Level::Error));
     }
 
     #[test]

@@ -8,10 +8,11 @@
 use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
+use super::phase::{self, Mark, Phase};
 use super::unknown::{Unknown, UnknownAggregator};
 use crate::event::Stamp;
 use crate::matching::{Hit, Occurrence, UNKNOWN};
-use crate::rules::{Rule, Threshold};
+use crate::rules::{Rule, Severity, Threshold};
 use crate::source::Origin;
 
 /// Fingerprints are already well-mixed 64-bit hashes: use them as they are.
@@ -153,13 +154,27 @@ pub struct Finding {
     /// The YARN containers its occurrences came from (at most `MAX_FILES_LISTED`).
     pub containers: Vec<String>,
     pub threshold: Option<ThresholdState>,
+    /// The phase its occurrences fell in, for a rule expected there (`rules::Rule::expected_in`).
+    pub phase: Option<Phase>,
+    /// Seen before the first phase marker of a part that may not start its stream: the line
+    /// and time of each occurrence, for deciding its phase when the part is joined to the
+    /// ones before it (`phase::decide`).
+    pub undecided: Option<Vec<(u64, Option<Stamp>)>>,
 }
 
 impl Finding {
-    fn new(file: u32, hit: &Hit, origin: &Origin, threshold: Option<ThresholdState>) -> Finding {
+    fn new(
+        file: u32,
+        hit: &Hit,
+        origin: &Origin,
+        threshold: Option<ThresholdState>,
+        judged: Judged,
+    ) -> Finding {
         Finding {
             rule: hit.rule,
-            fingerprint: hit.fingerprint,
+            fingerprint: judged.fingerprint,
+            phase: judged.phase,
+            undecided: judged.inherited.then(Vec::new),
             count: 0,
             first_seen: None,
             last_seen: None,
@@ -224,6 +239,11 @@ impl Finding {
         }
     }
 
+    /// How bad it is: its rule's severity, or at most `low` inside a phase that expects it.
+    pub fn severity(&self, rules: &[Rule]) -> Severity {
+        phase::severity(rules[self.rule as usize].severity, self.phase)
+    }
+
     /// A threshold rule's finding that never reached its threshold is not a finding.
     pub fn is_reported(&self) -> bool {
         self.threshold.as_ref().is_none_or(|t| t.reached)
@@ -245,6 +265,22 @@ pub struct FileAggregator<'r> {
     held: ByFingerprint<VecDeque<Occurrence>>,
     /// Error events no rule matched.
     pub unknown: UnknownAggregator,
+    /// The stream's phase; `None` until the first marker of a part that may not start its
+    /// stream (what came before it is then decided by `PartMerger`).
+    phase: Option<phase::State>,
+    /// The phase markers seen, in order (at most `MAX_MARKS`), for `PartMerger`.
+    marks: Vec<(Mark, Option<Stamp>)>,
+}
+
+/// Phase markers a part keeps for joining it to the parts before it; past this, the part's own
+/// end state is used (computed as if the stream was running normally when the part began).
+const MAX_MARKS: usize = 4096;
+
+/// What the phase of an occurrence's stream makes of it.
+struct Judged {
+    phase: Option<Phase>,
+    inherited: bool,
+    fingerprint: u64,
 }
 
 /// What the scan of one stream (or one part of it) found.
@@ -254,6 +290,10 @@ pub struct Part {
     pub unknown: Vec<Unknown>,
     /// Unknown events past the per-stream template bound.
     pub unknown_other: u64,
+    /// The phase markers it saw, in order (all of them unless there were `MAX_MARKS`; then
+    /// `end_phase`, its state at its end, is used).
+    pub marks: Vec<(Mark, Option<Stamp>)>,
+    pub end_phase: Option<phase::State>,
 }
 
 impl<'r> FileAggregator<'r> {
@@ -274,6 +314,41 @@ impl<'r> FileAggregator<'r> {
             index: ByFingerprint::default(),
             admitted: stream.then(Vec::new),
             held: ByFingerprint::default(),
+            phase: None,
+            marks: Vec::new(),
+        }
+    }
+
+    /// Follows the stream's phase through a marker, and judges an occurrence of `rule` by it.
+    fn judge(&mut self, rule: &Rule, hit: &Hit) -> Judged {
+        if let Some(m) = rule.marks {
+            let now = self.phase.unwrap_or(phase::State::RUNNING);
+            self.phase = Some(now.after(m, hit.stamp));
+            if self.marks.len() < MAX_MARKS {
+                self.marks.push((m, hit.stamp));
+            }
+        }
+        if rule.expected_in.is_empty() {
+            return Judged {
+                phase: None,
+                inherited: false,
+                fingerprint: hit.fingerprint,
+            };
+        }
+        match self.phase {
+            Some(s) => {
+                let p = s.judge(&rule.expected_in, hit.stamp.map(|t| t.key()));
+                Judged {
+                    phase: p,
+                    inherited: false,
+                    fingerprint: hit.fingerprint ^ Phase::salt(p),
+                }
+            }
+            None => Judged {
+                phase: None,
+                inherited: true,
+                fingerprint: hit.fingerprint ^ phase::INHERITED_SALT,
+            },
         }
     }
 
@@ -289,18 +364,31 @@ impl<'r> FileAggregator<'r> {
             }
             return;
         }
-        let rule = &self.rules[hit.rule as usize];
-        let i = match self.index.get(&hit.fingerprint) {
+        let rules = self.rules;
+        let rule = &rules[hit.rule as usize];
+        let judged = self.judge(rule, hit);
+        let (fingerprint, tag) = (judged.fingerprint, judged.phase);
+        // An occurrence streamed (NDJSON) is of a whole stream: undecided means normal running.
+        let occurrence = || {
+            let mut o = hit.occurrence();
+            o.phase = tag;
+            o.fingerprint = hit.fingerprint ^ Phase::salt(tag);
+            o
+        };
+        let i = match self.index.get(&fingerprint) {
             Some(&i) => i,
             None => {
                 let th = rule.threshold.as_ref().map(ThresholdState::new);
                 self.findings
-                    .push(Finding::new(self.file, hit, &self.origin, th));
-                self.index.insert(hit.fingerprint, self.findings.len() - 1);
+                    .push(Finding::new(self.file, hit, &self.origin, th, judged));
+                self.index.insert(fingerprint, self.findings.len() - 1);
                 self.findings.len() - 1
             }
         };
         let f = &mut self.findings[i];
+        if let Some(u) = &mut f.undecided {
+            u.push((hit.line, hit.stamp));
+        }
         f.count += 1;
         f.see(hit.stamp);
         let want_evidence = self.max_evidence == 0 || f.evidence.len() < self.max_evidence;
@@ -312,17 +400,17 @@ impl<'r> FileAggregator<'r> {
             None => (true, false),
         };
         if want_evidence {
-            f.evidence.push((self.file, hit.occurrence()));
+            f.evidence.push((self.file, occurrence()));
         }
         let Some(admitted) = &mut self.admitted else {
             return;
         };
-        let occ = hit.occurrence();
+        let occ = occurrence();
         if reached_before {
             admitted.push(occ);
         } else {
             let keep = rule.threshold.as_ref().map_or(0, |t| t.count as usize - 1);
-            let held = self.held.entry(hit.fingerprint).or_default();
+            let held = self.held.entry(fingerprint).or_default();
             if just {
                 admitted.extend(held.drain(..));
                 admitted.push(occ);
@@ -337,7 +425,9 @@ impl<'r> FileAggregator<'r> {
 
     /// What this stream found, without threshold findings that never reached theirs.
     pub fn finish(self) -> Part {
+        let (rules, max_evidence) = (self.rules, self.max_evidence);
         let mut part = self.into_parts();
+        part.findings = phase::decide(part.findings, phase::State::RUNNING, rules, max_evidence);
         part.findings.retain(Finding::is_reported);
         part
     }
@@ -348,14 +438,16 @@ impl<'r> FileAggregator<'r> {
             findings: self.findings,
             unknown: self.unknown.templates,
             unknown_other: self.unknown.other,
+            end_phase: self.phase,
+            marks: self.marks,
         }
     }
 }
 
 /// Joins what consecutive parts of one stream found (each with line numbers counted from its
 /// own start, and the number of lines before it) into the stream's findings.
-pub fn merge_parts(parts: Vec<(u64, Part)>, max_evidence: usize) -> Part {
-    let mut merger = PartMerger::new(max_evidence);
+pub fn merge_parts(parts: Vec<(u64, Part)>, rules: &[Rule], max_evidence: usize) -> Part {
+    let mut merger = PartMerger::new(rules, max_evidence);
     for (lines_before, part) in parts {
         merger.push_at(lines_before, part);
     }
@@ -363,26 +455,38 @@ pub fn merge_parts(parts: Vec<(u64, Part)>, max_evidence: usize) -> Part {
 }
 
 /// `merge_parts` one part at a time, in stream order: only the merged result is kept.
-pub struct PartMerger {
+pub struct PartMerger<'r> {
     findings: Aggregate,
     unknown: super::unknown::PartsMerger,
     unknown_other: u64,
     max_evidence: usize,
+    rules: &'r [Rule],
+    /// The stream's phase at the end of the parts joined so far.
+    phase: phase::State,
 }
 
-impl PartMerger {
-    pub fn new(max_evidence: usize) -> Self {
+impl<'r> PartMerger<'r> {
+    pub fn new(rules: &'r [Rule], max_evidence: usize) -> Self {
         PartMerger {
             findings: Aggregate::default(),
             unknown: super::unknown::PartsMerger::default(),
             unknown_other: 0,
             max_evidence,
+            rules,
+            phase: phase::State::RUNNING,
         }
     }
 
     /// Adds the next part, whose first line is line `lines_before + 1` of the stream.
     pub fn push_at(&mut self, lines_before: u64, part: Part) {
-        let mut findings = part.findings;
+        let mut findings = phase::decide(part.findings, self.phase, self.rules, self.max_evidence);
+        self.phase = if part.marks.len() < MAX_MARKS {
+            part.marks
+                .iter()
+                .fold(self.phase, |s, &(m, stamp)| s.after(m, stamp))
+        } else {
+            part.end_phase.unwrap_or(self.phase)
+        };
         for f in &mut findings {
             f.first_at.1 += lines_before;
             for (_, o) in &mut f.evidence {
@@ -406,6 +510,8 @@ impl PartMerger {
                 .collect(),
             unknown: self.unknown.finish(),
             unknown_other: self.unknown_other,
+            marks: Vec::new(),
+            end_phase: Some(self.phase),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod aggregate;
 pub mod fingerprint;
+pub mod phase;
 pub mod templates;
 pub mod triage;
 pub mod unknown;
@@ -32,8 +33,8 @@ pub fn attribute(rule: &Rule, origin: &Origin) -> (String, Layer) {
 pub fn sort(findings: &mut [Finding], rules: &[Rule]) {
     findings.sort_by(|a, b| {
         let (ra, rb) = (&rules[a.rule as usize], &rules[b.rule as usize]);
-        rb.severity
-            .cmp(&ra.severity)
+        b.severity(rules)
+            .cmp(&a.severity(rules))
             .then_with(|| match (&a.first_seen, &b.first_seen) {
                 (Some(x), Some(y)) => x.0.cmp(&y.0),
                 (Some(_), None) => std::cmp::Ordering::Less,

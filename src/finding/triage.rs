@@ -35,7 +35,7 @@ pub fn triage(findings: &[Finding], rules: &[Rule]) -> Vec<TriageGroup> {
             g.layer == layer && g.component == component && g.host == host && g.seen_by == seen_by
         }) {
             Some(g) => {
-                g.severity = g.severity.max(rule.severity);
+                g.severity = g.severity.max(f.severity(rules));
                 g.findings.push(i);
             }
             None => groups.push(TriageGroup {
@@ -43,7 +43,7 @@ pub fn triage(findings: &[Finding], rules: &[Rule]) -> Vec<TriageGroup> {
                 component,
                 host,
                 seen_by,
-                severity: rule.severity,
+                severity: f.severity(rules),
                 findings: vec![i],
             }),
         }

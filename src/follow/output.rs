@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use super::Emitted;
 use crate::cli::TailFormat;
-use crate::finding::{self, Origin, fingerprint::hex};
+use crate::finding::{self, Origin, fingerprint::hex, phase};
 use crate::report::human::{write_evidence, write_runbook, write_title};
 use crate::report::ndjson::write_occurrence;
 use crate::report::text::{DIM, WIDTH, short_time, wrap};
@@ -277,7 +277,13 @@ fn who(o: &Origin) -> Option<String> {
 }
 
 fn write_block(out: &mut dyn Write, e: &Emitted, rule: &Rule, first: bool) -> io::Result<()> {
-    write_title(out, rule, &e.occ.fields)?;
+    write_title(
+        out,
+        rule,
+        phase::severity(rule.severity, e.occ.phase),
+        e.occ.phase,
+        &e.occ.fields,
+    )?;
     let (component, layer) = finding::attribute(rule, &e.origin);
     let mut meta = Vec::new();
     if let Some(t) = e.occ.stamp {

@@ -72,6 +72,8 @@ pub struct Occurrence {
     pub fingerprint: u64,
     /// An unknown error's template (masked text, id), as its stream's scan saw it.
     pub template: Option<Box<(String, String)>>,
+    /// The phase its stream was in, for a rule expected there (`finding::phase`).
+    pub phase: Option<crate::finding::phase::Phase>,
 }
 
 /// A rule firing on one event, as the engine finds it: the event's bytes are borrowed from the
@@ -126,6 +128,7 @@ impl Hit<'_> {
             fields: self.fields().clone(),
             fingerprint: self.fingerprint,
             template: None,
+            phase: None,
         }
     }
 }

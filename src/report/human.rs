@@ -10,6 +10,7 @@ use super::text::{
     BOLD, DIM, WIDTH, clip, clip_left, human_bytes, sev_style, short_time, thousands, wrap,
 };
 use super::{SourceRow, Summary};
+use crate::finding::phase::Phase;
 use crate::finding::{self, fingerprint::hex};
 use crate::matching::Occurrence;
 use crate::rules::{Rule, Severity};
@@ -86,7 +87,7 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
             let c = s
                 .findings
                 .iter()
-                .filter(|f| rules[f.rule as usize].severity == sev)
+                .filter(|f| f.severity(rules) == sev)
                 .count();
             if c > 0 {
                 let st = sev_style(sev);
@@ -313,7 +314,7 @@ fn write_finding(
     f: &finding::Finding,
 ) -> io::Result<()> {
     let rule = &rules[f.rule as usize];
-    write_title(out, rule, &f.fields)?;
+    write_title(out, rule, f.severity(rules), f.phase, &f.fields)?;
     let (component, layer) = finding::attribute(rule, &f.origin);
     let mut meta = format!("{}x", thousands(f.count));
     match (&f.first_seen, &f.last_seen) {
@@ -412,10 +413,12 @@ pub fn write_runbook(out: &mut dyn Write, rule: &Rule, fingerprint: u64) -> io::
 pub fn write_title(
     out: &mut dyn Write,
     rule: &Rule,
+    severity: Severity,
+    phase: Option<Phase>,
     fields: &[(String, String)],
 ) -> io::Result<()> {
-    let st = sev_style(rule.severity);
-    let sev = rule.severity.as_str().to_uppercase();
+    let st = sev_style(severity);
+    let sev = severity.as_str().to_uppercase();
     let indent = " ".repeat(sev.len() + 2);
     writeln!(
         out,
@@ -425,6 +428,15 @@ pub fn write_title(
     let summary = finding::summary(rule, fields);
     if summary != rule.title {
         writeln!(out, "  {}", wrap(&summary, WIDTH - 2, "  "))?;
+    }
+    if let Some(p) = phase {
+        // Why it is not at its rule's severity.
+        writeln!(
+            out,
+            "  {DIM}{} (a {} failure outside it){DIM:#}",
+            wrap(p.describe(), WIDTH - 2, "  "),
+            rule.severity
+        )?;
     }
     Ok(())
 }

@@ -84,6 +84,9 @@ struct FindingJson<'a> {
     rule: &'a str,
     title: &'a str,
     severity: &'static str,
+    /// The phase (startup, shutdown, election) that expects it, when it lowered its severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<&'static str>,
     component: String,
     layer: &'static str,
     service: Option<&'a str>,
@@ -202,7 +205,8 @@ pub fn write<'a>(
             FindingJson {
                 rule: &rule.id,
                 title: &rule.title,
-                severity: rule.severity.as_str(),
+                severity: f.severity(rules).as_str(),
+                phase: f.phase.map(|p| p.as_str()),
                 component,
                 layer: layer.as_str(),
                 service: f.origin.service,

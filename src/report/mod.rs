@@ -13,7 +13,7 @@ pub mod text;
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::finding::unknown::{self, Unknown};
-use crate::finding::{self, Aggregate, Finding, fingerprint, triage::TriageGroup};
+use crate::finding::{self, Aggregate, Finding, fingerprint, phase::Phase, triage::TriageGroup};
 use crate::rules::{Rule, Severity};
 use crate::scan::FileReport;
 use crate::source::hosts::Hosts;
@@ -225,7 +225,9 @@ impl Collector {
         r.origin.host = self.hosts.resolve(&r.clue);
         for o in &mut r.occurrences {
             if o.rule != crate::matching::UNKNOWN {
-                o.fingerprint = fingerprint::of(&rules[o.rule as usize], &o.fields, &r.origin);
+                // A phase's finding keeps its own fingerprint (finding::phase).
+                o.fingerprint = fingerprint::of(&rules[o.rule as usize], &o.fields, &r.origin)
+                    ^ Phase::salt(o.phase);
             }
         }
     }
@@ -428,7 +430,8 @@ impl Collector {
             let mut findings = group.findings.findings;
             for f in &mut findings {
                 f.origin.host = host.clone();
-                f.fingerprint = fingerprint::of(&rules[f.rule as usize], &f.fields, &f.origin);
+                f.fingerprint = fingerprint::of(&rules[f.rule as usize], &f.fields, &f.origin)
+                    ^ Phase::salt(f.phase);
             }
             // Unbounded here: evidence is put back in input order and cut below.
             aggregate.add_file(findings, 0);
@@ -480,10 +483,10 @@ impl Collector {
             })
             .collect();
         self.suppress(&mut all, rules);
-        all.retain(|f| rules[f.rule as usize].severity >= min_severity);
+        all.retain(|f| f.severity(rules) >= min_severity);
         self.summary.max_severity = all
             .iter()
-            .map(|f| rules[f.rule as usize].severity)
+            .map(|f| f.severity(rules))
             .chain(self.summary.unknown.templates.iter().map(Unknown::severity))
             .max();
         finding::sort(&mut all, rules);

@@ -14,6 +14,9 @@ struct Line<'a> {
     rule: &'a str,
     title: &'a str,
     severity: &'static str,
+    /// The phase (startup, shutdown, election) that expects it, when it lowered its severity.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phase: Option<&'static str>,
     component: String,
     layer: &'static str,
     service: Option<&'a str>,
@@ -61,6 +64,7 @@ fn write_line(
         rule: k.rule,
         title: k.title,
         severity: k.severity,
+        phase: o.phase.map(|p| p.as_str()),
         component: k.component,
         layer: k.layer,
         service: origin.service,
@@ -94,7 +98,7 @@ pub fn write_occurrence(
     let kind = Kind {
         rule: &rule.id,
         title: &rule.title,
-        severity: rule.severity.as_str(),
+        severity: finding::phase::severity(rule.severity, o.phase).as_str(),
         component,
         layer: layer.as_str(),
         summary: finding::summary(rule, &o.fields),
@@ -147,7 +151,7 @@ pub fn write_file(
             continue;
         }
         let rule = &rules[o.rule as usize];
-        if rule.severity >= min {
+        if finding::phase::severity(rule.severity, o.phase) >= min {
             write_occurrence(out, o, rule, &r.path, &r.origin)?;
         }
     }

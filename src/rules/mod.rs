@@ -114,6 +114,10 @@ pub struct Rule {
     pub pack: String,
     /// 1-based line of the rule in its pack.
     pub line: usize,
+    /// A phase marker: what its event says about the stream's phase.
+    pub marks: Option<crate::finding::phase::Mark>,
+    /// Phases in which this failure is expected (reported at `low` there).
+    pub expected_in: Vec<crate::finding::phase::Phase>,
 }
 
 impl Rule {

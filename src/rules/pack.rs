@@ -8,6 +8,7 @@ use toml::Spanned;
 
 use super::{Example, Layer, Rule, Severity, Threshold};
 use crate::event::Level;
+use crate::finding::phase::{Mark, Phase};
 
 /// Regexes from packs are data: keep their compiled size bounded.
 const REGEX_SIZE_LIMIT: usize = 1 << 20;
@@ -88,6 +89,9 @@ struct RuleDef {
     references: Vec<String>,
     #[serde(default)]
     examples: Vec<Spanned<ExampleDef>>,
+    marks: Option<Mark>,
+    #[serde(default)]
+    expected_in: Vec<Phase>,
 }
 
 #[derive(Deserialize)]
@@ -337,6 +341,12 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
                 line: ex_line,
             });
         }
+        if def.marks.is_some() && def.severity != Severity::Info {
+            bad(
+                "a phase marker (marks = ...) is context: its severity must be \"info\"".into(),
+                &mut errors,
+            );
+        }
         let Some(layer) = layer else { continue };
         if errors.len() > n_errors {
             continue;
@@ -361,6 +371,8 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             examples,
             pack: label.to_string(),
             line,
+            marks: def.marks,
+            expected_in: def.expected_in,
         });
     }
     if errors.is_empty() {

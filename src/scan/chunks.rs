@@ -90,7 +90,7 @@ pub fn scan_chunked<'r>(
     let merging = Mutex::new(Merging {
         next: 0,
         waiting: std::collections::BTreeMap::new(),
-        merger: PartMerger::new(max_evidence),
+        merger: PartMerger::new(&ctx.matcher.rules, max_evidence),
         stats: StreamStats {
             layout: Some(layout),
             ..StreamStats::default()
@@ -201,14 +201,14 @@ pub fn scan_chunked<'r>(
 }
 
 /// The merged result of the parts so far, and the parts that finished ahead of their turn.
-struct Merging {
+struct Merging<'r> {
     next: usize,
     waiting: std::collections::BTreeMap<usize, (StreamStats, Part)>,
-    merger: PartMerger,
+    merger: PartMerger<'r>,
     stats: StreamStats,
 }
 
-impl Merging {
+impl Merging<'_> {
     fn add(&mut self, index: usize, stats: StreamStats, part: Part) {
         self.waiting.insert(index, (stats, part));
         while let Some((st, part)) = self.waiting.remove(&self.next) {

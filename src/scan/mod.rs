@@ -347,7 +347,7 @@ fn scan_split(
         ));
     }
     report.stats = stats;
-    let part = crate::finding::aggregate::merge_parts(findings, opts.max_evidence);
+    let part = crate::finding::aggregate::merge_parts(findings, &matcher.rules, opts.max_evidence);
     report.findings = part.findings;
     report.unknown = part.unknown;
     report.unknown_other = part.unknown_other;
