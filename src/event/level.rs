@@ -124,7 +124,19 @@ pub fn find_level(rest: &[u8]) -> Option<(Level, usize)> {
             return Some((l, i));
         }
     }
-    None
+    spark_task_thread_level(rest)
+}
+
+/// A Spark driver log's `%t %p` where the thread is an executor task's, whose name holds
+/// spaces: `Executor task launch worker for task 0.0 in stage 2.0 (TID 1825) WARN X: msg`.
+fn spark_task_thread_level(rest: &[u8]) -> Option<(Level, usize)> {
+    let head = &rest[..rest.len().min(160)];
+    let tid = memchr::memmem::find(head, b"(TID ")?;
+    let close = tid + memchr::memchr(b')', &head[tid..])?;
+    let after = head.get(close + 1..)?.strip_prefix(b" ")?;
+    let end = after.iter().position(|&c| c == b' ')?;
+    let level = Level::parse(&after[..end])?;
+    Some((level, close + 2 + end))
 }
 
 #[cfg(test)]
@@ -133,6 +145,16 @@ mod tests {
 
     fn lv(s: &str) -> Option<Level> {
         find_level(s.as_bytes()).map(|(l, _)| l)
+    }
+
+    #[test]
+    fn a_spark_task_thread_with_spaces_before_the_level() {
+        // tests/real/spark/spark-rapids-tools-driverlog.log line 239
+        let rest = b" Executor task launch worker for task 0.0 in stage 2.0 (TID 1825) WARN MultiFileReaderThreadPool: Configuring";
+        let (l, end) = find_level(rest).unwrap();
+        assert_eq!(l, Level::Warn);
+        assert!(rest[end..].starts_with(b" MultiFileReaderThreadPool:"));
+        assert_eq!(lv(" Executor task launch worker for task 0.0 (TID 1) said nothing"), None);
     }
 
     #[test]
