@@ -70,6 +70,10 @@ fn boundary_after(file: &File, cut: u64, size: u64, layout: Layout) -> io::Resul
         }
         p = next;
     }
+    if from + probe.len() as u64 >= size {
+        // No header between the cut and the end: the rest belongs to the event before it.
+        return Ok(size);
+    }
     Ok((from + first as u64).min(size))
 }
 
