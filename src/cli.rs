@@ -135,6 +135,10 @@ pub struct ScanArgs {
     /// e.g. koverse-server.log.
     #[arg(long, value_name = "NAME")]
     pub stdin_name: Option<String>,
+    /// A new incident starts after this long with no finding at medium or above anywhere
+    /// (s, m, h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "15m")]
+    pub incident_gap: i64,
     /// Range size for scanning one large file in parallel (bytes; 0 = never split). For tests.
     #[arg(long, hide = true, default_value_t = crate::scan::SPLIT_BYTES)]
     pub split_bytes: u64,
@@ -211,6 +215,8 @@ pub enum Format {
     Human,
     Json,
     Ndjson,
+    /// Every finding's occurrences on one time axis across files and hosts, repeats folded.
+    Timeline,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -229,4 +235,11 @@ pub enum ColorWhen {
 fn parse_severity(s: &str) -> Result<Severity, String> {
     Severity::parse(s)
         .ok_or_else(|| format!("{s:?} is not a severity (critical, high, medium, low, info)"))
+}
+
+/// `15m`, `90s`, `2h`: a duration in milliseconds.
+fn parse_span_ms(s: &str) -> Result<i64, String> {
+    crate::rules::pack::parse_duration_ms(s)
+        .filter(|&ms| ms > 0)
+        .ok_or_else(|| format!("{s:?} is not a duration such as 90s, 15m or 2h"))
 }

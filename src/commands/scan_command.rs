@@ -159,7 +159,12 @@ pub fn sweep(
         collector.add(&mut r);
     });
     progress.finish();
-    let summary = collector.finish(&matcher.rules, min, started.elapsed().as_millis());
+    let summary = collector.finish(
+        &matcher.rules,
+        min,
+        args.incident_gap,
+        started.elapsed().as_millis(),
+    );
     // What could not be read is said on stderr, in every format: a report sent to a file
     // must not hide it from the terminal.
     for p in &summary.errors {
@@ -178,7 +183,9 @@ pub fn scan(args: ScanArgs) -> i32 {
     // Terminal text goes through anstream (colour, NO_COLOR); JSON and NDJSON hold no escape
     // codes and go out in 64 KiB writes (NDJSON is flushed after each file).
     let mut out: Box<dyn Write> = match args.format {
-        Format::Human => Box::new(anstream::AutoStream::new(stdout.lock(), color)),
+        Format::Human | Format::Timeline => {
+            Box::new(anstream::AutoStream::new(stdout.lock(), color))
+        }
         Format::Json | Format::Ndjson => {
             Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
         }
@@ -203,6 +210,11 @@ pub fn scan(args: ScanArgs) -> i32 {
     match format {
         Format::Human => check_io(report::human::write(&mut out, &summary, &matcher.rules)),
         Format::Json => check_io(report::json::write(&mut out, &summary, &matcher.rules)),
+        Format::Timeline => check_io(report::incidents::write_timeline(
+            &mut out,
+            &summary,
+            &matcher.rules,
+        )),
         Format::Ndjson => {}
     }
     check_io(out.flush());

@@ -154,7 +154,10 @@ mod tests {
         let (l, end) = find_level(rest).unwrap();
         assert_eq!(l, Level::Warn);
         assert!(rest[end..].starts_with(b" MultiFileReaderThreadPool:"));
-        assert_eq!(lv(" Executor task launch worker for task 0.0 (TID 1) said nothing"), None);
+        assert_eq!(
+            lv(" Executor task launch worker for task 0.0 (TID 1) said nothing"),
+            None
+        );
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::collections::{HashMap, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::phase::{self, Mark, Phase};
+use super::timeline::Bursts;
 use super::unknown::{Unknown, UnknownAggregator};
 use crate::event::Stamp;
 use crate::matching::{Hit, Occurrence, UNKNOWN};
@@ -160,6 +161,8 @@ pub struct Finding {
     /// and time of each occurrence, for deciding its phase when the part is joined to the
     /// ones before it (`phase::decide`).
     pub undecided: Option<Vec<(u64, Option<Stamp>)>>,
+    /// When it happened, folded into bursts (`timeline`).
+    pub bursts: Bursts,
 }
 
 impl Finding {
@@ -175,6 +178,7 @@ impl Finding {
             fingerprint: judged.fingerprint,
             phase: judged.phase,
             undecided: judged.inherited.then(Vec::new),
+            bursts: Bursts::default(),
             count: 0,
             first_seen: None,
             last_seen: None,
@@ -237,6 +241,7 @@ impl Finding {
         if let (Some(a), Some(b)) = (&mut self.threshold, other.threshold) {
             a.merge(b);
         }
+        self.bursts.merge(other.bursts);
     }
 
     /// How bad it is: its rule's severity, or at most `low` inside a phase that expects it.
@@ -391,6 +396,7 @@ impl<'r> FileAggregator<'r> {
         }
         f.count += 1;
         f.see(hit.stamp);
+        f.bursts.add(hit.stamp, (self.file, hit.line));
         let want_evidence = self.max_evidence == 0 || f.evidence.len() < self.max_evidence;
         let (reached_before, just) = match &mut f.threshold {
             Some(t) => {
@@ -433,7 +439,10 @@ impl<'r> FileAggregator<'r> {
     }
 
     /// What this part of a stream found, thresholds undecided (see `merge_parts`).
-    pub fn into_parts(self) -> Part {
+    pub fn into_parts(mut self) -> Part {
+        for f in &mut self.findings {
+            f.bursts.normalise();
+        }
         Part {
             findings: self.findings,
             unknown: self.unknown.templates,
@@ -489,6 +498,9 @@ impl<'r> PartMerger<'r> {
         };
         for f in &mut findings {
             f.first_at.1 += lines_before;
+            for b in &mut f.bursts.0 {
+                b.at.1 += lines_before;
+            }
             for (_, o) in &mut f.evidence {
                 o.line += lines_before;
             }

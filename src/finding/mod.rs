@@ -4,8 +4,10 @@
 
 pub mod aggregate;
 pub mod fingerprint;
+pub mod incident;
 pub mod phase;
 pub mod templates;
+pub mod timeline;
 pub mod triage;
 pub mod unknown;
 

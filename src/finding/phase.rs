@@ -177,6 +177,7 @@ pub fn decide(
                     g.last_seen = None;
                     g.first_at.1 = line;
                     g.evidence.clear();
+                    g.bursts = Default::default();
                     g.threshold = rule.threshold.as_ref().map(ThresholdState::new);
                     split.push(g);
                     split.last_mut().unwrap()
@@ -184,6 +185,7 @@ pub fn decide(
             };
             g.count += 1;
             aggregate::see(&mut g.first_seen, &mut g.last_seen, stamp);
+            g.bursts.add(stamp, (f.first_at.0, line));
             if let Some(t) = &mut g.threshold {
                 t.push(stamp.map(|s| s.key()));
             }
@@ -195,6 +197,9 @@ pub fn decide(
                 o.fingerprint = g.fingerprint;
                 g.evidence.push((file, o));
             }
+        }
+        for g in &mut split {
+            g.bursts.normalise();
         }
         joined.add_file(split, max_evidence);
     }

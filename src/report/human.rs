@@ -101,6 +101,7 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
             by_sev.join(", ")
         )?;
         writeln!(out)?;
+        super::incidents::write_incidents(out, s, rules)?;
         // Start here.
         writeln!(
             out,
@@ -431,12 +432,8 @@ pub fn write_title(
     }
     if let Some(p) = phase {
         // Why it is not at its rule's severity.
-        writeln!(
-            out,
-            "  {DIM}{} (a {} failure outside it){DIM:#}",
-            wrap(p.describe(), WIDTH - 2, "  "),
-            rule.severity
-        )?;
+        let note = format!("{} (a {} failure outside it)", p.describe(), rule.severity);
+        writeln!(out, "  {DIM}{}{DIM:#}", wrap(&note, WIDTH - 2, "  "))?;
     }
     Ok(())
 }

@@ -13,8 +13,12 @@ struct Doc<'a> {
     version: u32,
     tool: Tool,
     scan: Scan<'a>,
+    /// The findings cut into incidents at quiet gaps of this many milliseconds.
+    incident_gap_ms: i64,
+    incidents: Vec<super::story_json::IncidentJson<'a>>,
     triage: Vec<Triage<'a>>,
     findings: Vec<FindingJson<'a>>,
+    timeline: super::story_json::TimelineJson<'a>,
     unknown: Vec<UnknownJson<'a>>,
     unknown_other: UnknownOther,
     /// The config file's suppressions and what each took out.
@@ -284,6 +288,9 @@ pub fn write<'a>(
             duration_ms: s.duration_ms,
             rules: s.rules,
         },
+        incident_gap_ms: s.incident_gap_ms,
+        incidents: super::story_json::incidents(s, rules),
+        timeline: super::story_json::timeline_json(s, rules),
         triage: s
             .triage
             .iter()

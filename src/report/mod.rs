@@ -5,9 +5,11 @@
 //! `ndjson` (one object per occurrence, written as each file completes).
 
 pub mod human;
+pub mod incidents;
 pub mod json;
 pub mod ndjson;
 pub mod progress;
+pub mod story_json;
 pub mod text;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -103,6 +105,9 @@ pub struct Summary {
     /// Suppressions past their `until` date (no longer applied).
     pub expired: Vec<crate::config::Suppress>,
     pub triage: Vec<TriageGroup>,
+    /// The findings cut into incidents (`finding::incident`), and the quiet gap that cuts them.
+    pub incidents: Vec<finding::incident::Incident>,
+    pub incident_gap_ms: i64,
     /// The worst reported finding's severity (for the exit code).
     pub max_severity: Option<Severity>,
 }
@@ -176,6 +181,8 @@ impl Collector {
                 config: None,
                 expired: Vec::new(),
                 triage: Vec::new(),
+                incidents: Vec::new(),
+                incident_gap_ms: 0,
                 max_severity: None,
             },
             hosts,
@@ -300,6 +307,7 @@ impl Collector {
         for f in &mut findings {
             f.first_at.0 = id;
             f.files = vec![id];
+            f.bursts.0.iter_mut().for_each(|b| b.at.0 = id);
             f.evidence.iter_mut().for_each(|(i, _)| *i = id);
         }
         // A plain file's clue was in the host table before the scan: its name is known now.
@@ -401,7 +409,13 @@ impl Collector {
 
     /// Names the hosts, merges the findings, sorts, filters by `min_severity` and builds the
     /// triage.
-    pub fn finish(mut self, rules: &[Rule], min_severity: Severity, duration_ms: u128) -> Summary {
+    pub fn finish(
+        mut self,
+        rules: &[Rule],
+        min_severity: Severity,
+        incident_gap_ms: i64,
+        duration_ms: u128,
+    ) -> Summary {
         let hosts = &self.hosts;
         let mut aggregate = Aggregate::default();
         let mut seen_as: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -491,6 +505,8 @@ impl Collector {
             .max();
         finding::sort(&mut all, rules);
         self.summary.triage = finding::triage::triage(&all, rules);
+        self.summary.incidents = finding::incident::incidents(&all, rules, incident_gap_ms);
+        self.summary.incident_gap_ms = incident_gap_ms;
         self.summary.findings = all;
         self.summary.duration_ms = duration_ms;
         self.summary

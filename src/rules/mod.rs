@@ -82,6 +82,24 @@ pub struct Threshold {
     pub within: String,
 }
 
+/// A rule's failure is a known consequence of these rules' (ids, or prefixes ending in `*`)
+/// when it follows one of them within `within_ms` (`finding::incident` ties them).
+#[derive(Clone, Debug)]
+pub struct Follows {
+    pub rules: Vec<String>,
+    pub within_ms: i64,
+    pub within: String,
+}
+
+impl Follows {
+    pub fn names(&self, id: &str) -> bool {
+        self.rules.iter().any(|p| match p.strip_suffix('*') {
+            Some(prefix) => id.starts_with(prefix),
+            None => p == id,
+        })
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Example {
     pub text: String,
@@ -118,6 +136,8 @@ pub struct Rule {
     pub marks: Option<crate::finding::phase::Mark>,
     /// Phases in which this failure is expected (reported at `low` there).
     pub expected_in: Vec<crate::finding::phase::Phase>,
+    /// Failures this one is a known consequence of.
+    pub follows: Option<Follows>,
 }
 
 impl Rule {

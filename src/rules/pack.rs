@@ -6,7 +6,7 @@ use std::fmt;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{Example, Layer, Rule, Severity, Threshold};
+use super::{Example, Follows, Layer, Rule, Severity, Threshold};
 use crate::event::Level;
 use crate::finding::phase::{Mark, Phase};
 
@@ -92,6 +92,14 @@ struct RuleDef {
     marks: Option<Mark>,
     #[serde(default)]
     expected_in: Vec<Phase>,
+    follows: Option<FollowsDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FollowsDef {
+    rules: Vec<String>,
+    within: String,
 }
 
 #[derive(Deserialize)]
@@ -317,6 +325,26 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             },
             None => None,
         };
+        let follows = match def.follows {
+            Some(f) => match parse_duration_ms(&f.within) {
+                Some(ms) if !f.rules.is_empty() => Some(Follows {
+                    rules: f.rules,
+                    within_ms: ms,
+                    within: f.within,
+                }),
+                _ => {
+                    bad(
+                        format!(
+                            "follows needs rules (ids or prefixes ending in *) and a duration such as \"10m\", not {:?}",
+                            f.within
+                        ),
+                        &mut errors,
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
         let mut examples = Vec::new();
         for ex in def.examples {
             let ex_line = lines.of(ex.span().start);
@@ -373,6 +401,7 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             line,
             marks: def.marks,
             expected_in: def.expected_in,
+            follows,
         });
     }
     if errors.is_empty() {

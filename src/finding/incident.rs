@@ -1,0 +1,198 @@
+//! The incident, not a list: findings' bursts (`timeline`) on one time axis across files and
+//! hosts, cut into incidents at quiet gaps (no finding at medium or above anywhere for
+//! `gap_ms`); per incident its origin (the earliest medium-or-worse finding of the lowest Run
+//! Book layer it touches) and its chain (its findings in order of first occurrence, each tied
+//! to what came before it: a consequence its rule declares with `follows`, else a finding of a
+//! lower layer before it, a candidate cause).
+
+use super::Finding;
+use crate::event::Stamp;
+use crate::rules::{Layer, Rule, Severity};
+
+/// What ties a chain's finding to one before it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tie {
+    /// The incident's origin.
+    Origin,
+    /// Its rule names the earlier one's as a cause (`follows`), within the declared window.
+    Declared { after: usize },
+    /// A lower layer's finding came before it: a candidate cause, by the Run Book's layers.
+    LowerLayer { after: usize },
+    /// Nothing ties it to what came before (same or higher layer, no declared link).
+    None,
+}
+
+impl Tie {
+    pub fn kind(self) -> &'static str {
+        match self {
+            Tie::Origin => "origin",
+            Tie::Declared { .. } => "declared",
+            Tie::LowerLayer { .. } => "lower-layer",
+            Tie::None => "none",
+        }
+    }
+
+    /// The chain entry (index into `Incident::chain`) it ties to.
+    pub fn after(self) -> Option<usize> {
+        match self {
+            Tie::Declared { after } | Tie::LowerLayer { after } => Some(after),
+            _ => None,
+        }
+    }
+}
+
+/// One finding's part in an incident.
+#[derive(Clone, Debug)]
+pub struct Link {
+    /// Index into the sweep's findings.
+    pub finding: usize,
+    /// Its first occurrence inside the incident's window, and where it is.
+    pub first: (i64, Stamp),
+    pub at: (u32, u64),
+    /// Its occurrences inside the window.
+    pub count: u64,
+    pub layer: Layer,
+    pub tie: Tie,
+}
+
+#[derive(Clone, Debug)]
+pub struct Incident {
+    pub start: (i64, Stamp),
+    pub end: (i64, Stamp),
+    /// Index into `chain` of the origin (the chain always holds it).
+    pub origin: usize,
+    pub origin_reason: String,
+    pub chain: Vec<Link>,
+    pub hosts: Vec<String>,
+    pub services: Vec<&'static str>,
+}
+
+/// A time span: (ordering key, timestamp) of its start and end.
+type Span = ((i64, Stamp), (i64, Stamp));
+
+/// Cuts the sweep's findings into incidents. `findings` are the report's, sorted; the result
+/// depends only on them (not on the order files were read in).
+pub fn incidents(findings: &[Finding], rules: &[Rule], gap_ms: i64) -> Vec<Incident> {
+    // The medium-or-worse bursts, by time: they decide where incidents are.
+    let mut serious: Vec<Span> = Vec::new();
+    for f in findings {
+        if f.severity(rules) < Severity::Medium {
+            continue;
+        }
+        serious.extend(f.bursts.0.iter().map(|b| (b.first, b.last)));
+    }
+    serious.sort_by_key(|(first, last)| (first.0, last.0));
+    let mut windows: Vec<Span> = Vec::new();
+    for (first, last) in serious {
+        match windows.last_mut() {
+            Some((_, end)) if first.0 - end.0 <= gap_ms => {
+                if last.0 > end.0 {
+                    *end = last;
+                }
+            }
+            _ => windows.push((first, last)),
+        }
+    }
+    windows
+        .into_iter()
+        .map(|(start, end)| incident(findings, rules, start, end))
+        .collect()
+}
+
+fn incident(
+    findings: &[Finding],
+    rules: &[Rule],
+    start: (i64, Stamp),
+    end: (i64, Stamp),
+) -> Incident {
+    let mut chain: Vec<Link> = Vec::new();
+    for (i, f) in findings.iter().enumerate() {
+        if f.severity(rules) < Severity::Low {
+            continue;
+        }
+        let inside: Vec<_> = f
+            .bursts
+            .0
+            .iter()
+            .filter(|b| b.last.0 >= start.0 && b.first.0 <= end.0)
+            .collect();
+        let Some(b0) = inside.first() else { continue };
+        let layer = super::attribute(&rules[f.rule as usize], &f.origin).1;
+        chain.push(Link {
+            finding: i,
+            first: if b0.first.0 < start.0 {
+                start
+            } else {
+                b0.first
+            },
+            at: b0.at,
+            count: inside.iter().map(|b| b.count).sum(),
+            layer,
+            tie: Tie::None,
+        });
+    }
+    chain.sort_by(|a, b| {
+        a.first
+            .0
+            .cmp(&b.first.0)
+            .then(a.layer.cmp(&b.layer))
+            .then(a.finding.cmp(&b.finding))
+    });
+    // The origin: the lowest layer with a medium-or-worse finding, its earliest.
+    let serious = |l: &Link| findings[l.finding].severity(rules) >= Severity::Medium;
+    let lowest = chain
+        .iter()
+        .filter(|l| serious(l))
+        .map(|l| l.layer)
+        .min()
+        .expect("an incident has a medium-or-worse finding");
+    let origin = chain
+        .iter()
+        .position(|l| serious(l) && l.layer == lowest)
+        .unwrap_or(0);
+    let origin_reason = format!(
+        "the earliest medium-or-worse finding in the lowest Run Book layer with findings ({})",
+        lowest.as_str()
+    );
+    chain[origin].tie = Tie::Origin;
+    for i in 0..chain.len() {
+        if i == origin {
+            continue;
+        }
+        let rule = &rules[findings[chain[i].finding].rule as usize];
+        let declared = rule.follows.as_ref().and_then(|fw| {
+            (0..i).rev().find(|&j| {
+                let other = &rules[findings[chain[j].finding].rule as usize];
+                fw.names(&other.id) && chain[i].first.0 - chain[j].first.0 <= fw.within_ms
+            })
+        });
+        chain[i].tie = match declared {
+            Some(j) => Tie::Declared { after: j },
+            None => match (0..i).rev().find(|&j| chain[j].layer < chain[i].layer) {
+                Some(j) => Tie::LowerLayer { after: j },
+                None => Tie::None,
+            },
+        };
+    }
+    let mut hosts: Vec<String> = chain
+        .iter()
+        .filter_map(|l| findings[l.finding].origin.host.clone())
+        .collect();
+    hosts.sort();
+    hosts.dedup();
+    let mut services: Vec<&'static str> = chain
+        .iter()
+        .filter_map(|l| findings[l.finding].origin.service)
+        .collect();
+    services.sort();
+    services.dedup();
+    Incident {
+        start,
+        end,
+        origin,
+        origin_reason,
+        chain,
+        hosts,
+        services,
+    }
+}

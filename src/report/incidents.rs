@@ -1,0 +1,260 @@
+//! The story of a sweep for a terminal: the INCIDENTS section that opens the human report
+//! (window, hosts, what started it, what followed and why, first steps) and `--format timeline`
+//! (every finding's bursts on one time axis, repeats folded).
+
+use std::io::{self, Write};
+
+use super::Summary;
+use super::text::{BOLD, DIM, WIDTH, clip, clip_left, sev_style, short_time, wrap};
+use crate::finding::incident::{Incident, Link, Tie};
+use crate::finding::{self, Finding};
+use crate::rules::Rule;
+
+/// Chain entries shown per incident before the rest are folded into one line.
+const CHAIN_SHOWN: usize = 12;
+
+/// A first step is cut here in the INCIDENTS section (the finding shows it whole).
+const STEP_CHARS: usize = 200;
+
+/// Timeline entries `--format timeline` and the JSON `timeline` array hold at most.
+pub const TIMELINE_CAP: usize = 2000;
+
+/// One timeline row: a burst of one finding.
+pub struct Entry<'a> {
+    pub finding: &'a Finding,
+    pub burst: &'a finding::timeline::Burst,
+}
+
+/// Every reported finding's bursts in time order (then file order), at most `TIMELINE_CAP`,
+/// and how many there are in all.
+pub fn timeline(s: &Summary) -> (Vec<Entry<'_>>, usize) {
+    let mut all: Vec<Entry> = s
+        .findings
+        .iter()
+        .flat_map(|f| {
+            f.bursts.0.iter().map(move |b| Entry {
+                finding: f,
+                burst: b,
+            })
+        })
+        .collect();
+    all.sort_by(|a, b| {
+        (a.burst.first.0, a.burst.at, a.finding.fingerprint).cmp(&(
+            b.burst.first.0,
+            b.burst.at,
+            b.finding.fingerprint,
+        ))
+    });
+    let total = all.len();
+    all.truncate(TIMELINE_CAP);
+    (all, total)
+}
+
+/// `file:line` of a stream index and line.
+pub fn place(s: &Summary, at: (u32, u64)) -> String {
+    format!("{}:{}", s.paths[at.0 as usize], at.1)
+}
+
+fn who(f: &Finding) -> String {
+    match (f.origin.service, &f.origin.host) {
+        (Some(s), Some(h)) => format!("{s} on {h}"),
+        (Some(s), None) => s.to_string(),
+        (None, Some(h)) => format!("on {h}"),
+        (None, None) => "-".to_string(),
+    }
+}
+
+/// The INCIDENTS section (nothing when no incident).
+pub fn write_incidents(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()> {
+    if s.incidents.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{BOLD}INCIDENTS{BOLD:#} {DIM}(split by {} with nothing at medium or above){DIM:#}",
+        span(s.incident_gap_ms)
+    )?;
+    for (n, inc) in s.incidents.iter().enumerate() {
+        write_incident(out, s, rules, n + 1, inc)?;
+    }
+    writeln!(out)
+}
+
+fn write_incident(
+    out: &mut dyn Write,
+    s: &Summary,
+    rules: &[Rule],
+    n: usize,
+    inc: &Incident,
+) -> io::Result<()> {
+    let (a, b) = (short_time(&inc.start.1.iso()), short_time(&inc.end.1.iso()));
+    let b = if a.get(..10) == b.get(..10) {
+        b[11..].to_string()
+    } else {
+        b
+    };
+    let hosts = if inc.hosts.is_empty() {
+        String::new()
+    } else {
+        format!(" | hosts {}", inc.hosts.join(", "))
+    };
+    let k = inc.chain.len();
+    let head = format!(
+        "{n}. {a} -> {b}{hosts} | {k} finding{}",
+        if k == 1 { "" } else { "s" }
+    );
+    writeln!(out, "  {BOLD}{}{BOLD:#}", wrap(&head, WIDTH - 2, "     "))?;
+    let origin = &inc.chain[inc.origin];
+    let f = &s.findings[origin.finding];
+    let rule = &rules[f.rule as usize];
+    let st = sev_style(f.severity(rules));
+    let text = format!(
+        "{} ({}, {}) at {}",
+        finding::summary(rule, &f.fields),
+        who(f),
+        origin.layer.as_str(),
+        short_time(&origin.first.1.iso())
+    );
+    writeln!(
+        out,
+        "     Started with: {st}{}{st:#}",
+        wrap(&text, WIDTH - 19, "                   ")
+    )?;
+    writeln!(
+        out,
+        "     {DIM}{}{DIM:#}",
+        clip_left(&place(s, origin.at), WIDTH - 5)
+    )?;
+    writeln!(
+        out,
+        "     {DIM}why: {}{DIM:#}",
+        wrap(&inc.origin_reason, WIDTH - 10, "          ")
+    )?;
+    writeln!(out, "     Then:")?;
+    let rest: Vec<(usize, &Link)> = inc
+        .chain
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i != inc.origin)
+        .collect();
+    for (_, l) in rest.iter().take(CHAIN_SHOWN) {
+        write_link(out, s, rules, inc, l)?;
+    }
+    if rest.len() > CHAIN_SHOWN {
+        writeln!(
+            out,
+            "       {DIM}... and {} more findings (--format json: incidents[].chain){DIM:#}",
+            rest.len() - CHAIN_SHOWN
+        )?;
+    }
+    if rest.is_empty() {
+        writeln!(out, "       {DIM}nothing else{DIM:#}")?;
+    }
+    writeln!(out, "     First steps:")?;
+    for (i, step) in rule.runbook.iter().take(2).enumerate() {
+        // The finding below gives the steps whole.
+        writeln!(
+            out,
+            "       {}. {}",
+            i + 1,
+            wrap(&clip(step, STEP_CHARS), WIDTH - 10, "          ")
+        )?;
+    }
+    Ok(())
+}
+
+fn write_link(
+    out: &mut dyn Write,
+    s: &Summary,
+    rules: &[Rule],
+    inc: &Incident,
+    l: &Link,
+) -> io::Result<()> {
+    let f = &s.findings[l.finding];
+    let rule = &rules[f.rule as usize];
+    let sev = f.severity(rules);
+    let st = sev_style(sev);
+    let title_of = |j: usize| {
+        let g = &s.findings[inc.chain[j].finding];
+        rules[g.rule as usize].id.clone()
+    };
+    let tie = match l.tie {
+        Tie::Declared { after } => format!("follows {} (declared by its rule)", title_of(after)),
+        Tie::LowerLayer { after } => format!("after {} in a lower layer", title_of(after)),
+        Tie::None | Tie::Origin => "no tie to what came before".to_string(),
+    };
+    let time = short_time(&l.first.1.iso());
+    writeln!(
+        out,
+        "       {} {st}{:<8}{st:#} {}",
+        &time[11.min(time.len())..],
+        sev.as_str().to_uppercase(),
+        clip(&rule.title, WIDTH - 25),
+    )?;
+    let indent = " ".repeat(16);
+    writeln!(
+        out,
+        "{indent}{DIM}{}{DIM:#}",
+        wrap(
+            &format!("{}, {}x; {tie}", who(f), l.count),
+            WIDTH - 16,
+            &indent
+        )
+    )
+}
+
+/// `--format timeline`: one line per burst: time (and until), host, service, severity, title,
+/// `file:line`, the count of a fold.
+pub fn write_timeline(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()> {
+    let (entries, total) = timeline(s);
+    if s.nothing_scanned() {
+        writeln!(
+            out,
+            "Nothing was scanned: every input was skipped or could not be read."
+        )?;
+        return out.flush();
+    }
+    if entries.is_empty() {
+        writeln!(out, "No timed findings.")?;
+        return out.flush();
+    }
+    for e in &entries {
+        let f = e.finding;
+        let rule = &rules[f.rule as usize];
+        let sev = f.severity(rules);
+        let st = sev_style(sev);
+        let first = short_time(&e.burst.first.1.iso());
+        let fold = if e.burst.count > 1 {
+            let last = short_time(&e.burst.last.1.iso());
+            format!(" x{} until {}", e.burst.count, &last[11.min(last.len())..])
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{first}  {:<12} {:<16} {st}{:<8}{st:#} {}{fold}  {DIM}{}{DIM:#}",
+            f.origin.host.as_deref().unwrap_or("-"),
+            f.origin.service.unwrap_or("-"),
+            sev.as_str().to_uppercase(),
+            rule.title,
+            place(s, e.burst.at)
+        )?;
+    }
+    if total > entries.len() {
+        writeln!(
+            out,
+            "{DIM}... {} more entries: the timeline holds the first {TIMELINE_CAP}{DIM:#}",
+            total - entries.len()
+        )?;
+    }
+    out.flush()
+}
+
+/// `15m`, `90s`, `2h`.
+pub fn span(ms: i64) -> String {
+    match ms {
+        m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
+        m if m % 60_000 == 0 => format!("{}m", m / 60_000),
+        m => format!("{}s", m / 1000),
+    }
+}

@@ -1,0 +1,244 @@
+//! Incidents across hosts (src/finding/incident.rs): the origin in the lowest Run Book layer,
+//! the chain in order with its ties, quiet gaps between incidents, the timeline, and the same
+//! document whatever the number of threads. Message texts are the packs' real examples
+//! (../shared/signatures.md), in their real layouts, among benign lines.
+
+mod common;
+
+use common::{RunExt, json, logtriage_scan, write};
+use serde_json::Value;
+
+/// Benign lines of a layout, one per `step` seconds from `from` (HH:MM:SS) for `n` lines.
+fn benign(fmt: impl Fn(&str) -> String, from: (u32, u32, u32), n: u32, step: u32) -> String {
+    let mut out = String::new();
+    let start = from.0 * 3600 + from.1 * 60 + from.2;
+    for i in 0..n {
+        let t = start + i * step;
+        out.push_str(&fmt(&format!(
+            "{:02}:{:02}:{:02}",
+            t / 3600,
+            t / 60 % 60,
+            t % 60
+        )));
+        out.push('\n');
+    }
+    out
+}
+
+/// A ZooKeeper quorum loss on zk1 at 02:10, a tablet server on node3 losing its lock at
+/// 02:12 (a declared consequence), the master losing it at 02:12:30, the application's JDBC
+/// pool failing at 02:14 (a higher layer after lower ones); then, after an hour of quiet, a
+/// lone application failure at 03:30.
+fn cluster(d: &std::path::Path) {
+    let mut zk = benign(
+        |t| {
+            format!(
+                "2024-03-11 {t},100 [myid:1] - INFO  [NIOServerCxnFactory:0.0.0.0/0.0.0.0:2181:NIOServerCnxnFactory@197] - Accepted socket connection from /10.0.0.13:40112"
+            )
+        },
+        (2, 0, 0),
+        20,
+        30,
+    );
+    zk.push_str("2024-03-11 02:10:21,004 [myid:1] - INFO  [QuorumPeer[myid=1]/0.0.0.0:2181:Leader@600] - Shutdown called\njava.lang.Exception: shutdown Leader! reason: Not sufficient followers synced, only synced with sids: [ 1 ]\n\tat org.apache.zookeeper.server.quorum.Leader.shutdown(Leader.java:600)\n");
+    write(d, "zk1/zookeeper/zookeeper.log", zk.as_bytes());
+
+    let mut ts = benign(
+        |t| {
+            format!(
+                "2024-03-11 {t},010 [tserver.TabletServer] INFO : Adding 1 logs for extent !0;~ as alias 2"
+            )
+        },
+        (2, 0, 5),
+        20,
+        30,
+    );
+    ts.push_str("2024-03-11 02:12:01,010 [tserver.TabletServer] ERROR: Lost tablet server lock (reason = SESSION_EXPIRED), exiting.\n");
+    write(d, "node3/accumulo/tserver_node3.log", ts.as_bytes());
+
+    let mut master = benign(
+        |t| {
+            format!("2024-03-11 {t},608 [master.Master] INFO : Master: 1 tablet servers, 3 tablets")
+        },
+        (2, 0, 10),
+        20,
+        30,
+    );
+    master.push_str(
+        "2024-03-11 02:12:30,608 [master.Master] WARN : Lost servers [node3:9997[100006d30700006]]\n",
+    );
+    write(d, "node1/accumulo/master_node1.log", master.as_bytes());
+
+    let mut app = benign(
+        |t| {
+            format!(
+                "2024-03-11 {t},331 INFO [main] com.koverse.server.ThriftServer: request served"
+            )
+        },
+        (2, 0, 15),
+        20,
+        30,
+    );
+    let jdbc = |t: &str| {
+        format!(
+            "2024-03-11 {t},331 ERROR [main] com.zaxxer.hikari.pool.HikariPool: HikariPool-1 - Exception during pool initialization.\norg.postgresql.util.PSQLException: Connection to localhost:5432 refused. Check that the hostname and port are correct and that the postmaster is accepting TCP/IP connections.\n\tat org.postgresql.core.v3.ConnectionFactoryImpl.openConnectionImpl(ConnectionFactoryImpl.java:319)\n"
+        )
+    };
+    app.push_str(&jdbc("02:14:02"));
+    app.push_str(&benign(
+        |t| {
+            format!(
+                "2024-03-11 {t},331 INFO [main] com.koverse.server.ThriftServer: request served"
+            )
+        },
+        (2, 20, 0),
+        10,
+        300,
+    ));
+    app.push_str(&jdbc("03:30:00"));
+    write(d, "app1/koverse/koverse-server.log", app.as_bytes());
+}
+
+fn scan(d: &std::path::Path, extra: &[&str]) -> Value {
+    let out = logtriage_scan()
+        .args(["--format=json"])
+        .args(extra)
+        .arg(d)
+        .stdout_for(1);
+    let mut v = json(&out);
+    v["scan"]["duration_ms"] = Value::Null;
+    v
+}
+
+fn rules_of(chain: &Value) -> Vec<&str> {
+    chain
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["rule"].as_str().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_quorum_loss_starts_the_incident_and_the_rest_follows_it() {
+    let d = tempfile::tempdir().unwrap();
+    cluster(d.path());
+    let v = scan(d.path(), &[]);
+    let incidents = v["incidents"].as_array().unwrap();
+    assert_eq!(incidents.len(), 2, "{incidents:#?}");
+    let first = &incidents[0];
+    assert_eq!(first["origin"]["rule"], "zookeeper.leader-lost-quorum");
+    assert!(
+        first["origin"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("storage-coordination")
+    );
+    assert_eq!(first["start"], "2024-03-11T02:10:21.004");
+    assert_eq!(
+        first["hosts"],
+        serde_json::json!(["app1", "node1", "node3", "zk1"])
+    );
+    let chain = &first["chain"];
+    assert_eq!(
+        rules_of(chain),
+        [
+            "zookeeper.leader-lost-quorum",
+            "accumulo.tserver-lost-lock",
+            "accumulo.lost-servers",
+            "postgresql.jdbc-connection-refused"
+        ]
+    );
+    let fp = |i: usize| chain[i]["fingerprint"].clone();
+    assert_eq!(chain[0]["tie"], "origin");
+    // The tablet server's lost lock is declared a consequence of ZooKeeper trouble; the lost
+    // servers, of the lost lock.
+    assert_eq!(chain[1]["tie"], "declared");
+    assert_eq!(chain[1]["after"], fp(0));
+    assert_eq!(chain[2]["tie"], "declared");
+    assert_eq!(chain[2]["after"], fp(1));
+    // PostgreSQL trouble seen by the application: a lower layer's finding before it (the
+    // application's is attributed to PostgreSQL's storage layer) or none; never declared.
+    assert_ne!(chain[3]["tie"], "declared");
+    assert_eq!(
+        chain[3]["at"].as_str().unwrap().rsplit(':').next(),
+        Some("21")
+    );
+
+    // An hour of quiet: the lone application failure is an incident of its own.
+    let second = &incidents[1];
+    assert_eq!(second["start"], "2024-03-11T03:30:00.331");
+    assert_eq!(
+        rules_of(&second["chain"]),
+        ["postgresql.jdbc-connection-refused"]
+    );
+
+    // The timeline holds every burst in time order.
+    let entries = v["timeline"]["entries"].as_array().unwrap();
+    assert_eq!(v["timeline"]["count"], entries.len());
+    let times: Vec<&str> = entries
+        .iter()
+        .map(|e| e["time"].as_str().unwrap())
+        .collect();
+    let mut sorted = times.clone();
+    sorted.sort();
+    assert_eq!(times, sorted);
+    assert!(entries.iter().any(|e| e["rule"] == "accumulo.lost-servers"
+        && e["host"] == "node1"
+        && e["at"].as_str().unwrap().ends_with("master_node1.log:21")));
+
+    // The human report opens with the story.
+    let out = logtriage_scan()
+        .args(["--color=never"])
+        .arg(d.path())
+        .stdout_for(1);
+    let text = String::from_utf8(out).unwrap();
+    let incidents_at = text.find("INCIDENTS").expect("an INCIDENTS section");
+    assert!(incidents_at < text.find("START HERE").unwrap());
+    assert!(text.contains("Started with: ZooKeeper"), "{text}");
+    assert!(
+        text.contains("follows zookeeper.leader-lost-quorum"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_wider_gap_joins_what_a_narrow_one_separates() {
+    let d = tempfile::tempdir().unwrap();
+    cluster(d.path());
+    let v = scan(d.path(), &["--incident-gap", "2h"]);
+    assert_eq!(v["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(v["incident_gap_ms"], 7_200_000);
+    let v = scan(d.path(), &["--incident-gap", "30s"]);
+    assert!(v["incidents"].as_array().unwrap().len() > 2);
+}
+
+#[test]
+fn incidents_and_timeline_do_not_depend_on_threads() {
+    let d = tempfile::tempdir().unwrap();
+    cluster(d.path());
+    let one = scan(d.path(), &["-j1"]);
+    for extra in [["-j2", "--split-bytes=500"], ["-j4", "--split-bytes=3000"]] {
+        // (This found a split range starting on the last event's final stack-trace line.)
+        assert_eq!(one, scan(d.path(), &extra), "{extra:?}");
+    }
+}
+
+#[test]
+fn format_timeline_prints_one_line_per_burst_with_its_place() {
+    let d = tempfile::tempdir().unwrap();
+    cluster(d.path());
+    let out = logtriage_scan()
+        .args(["--format=timeline", "--color=never"])
+        .arg(d.path())
+        .stdout_for(1);
+    let text = String::from_utf8(out).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("2024-03-11 02:10:21"), "{text}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains("node3") && l.contains("tserver_node3.log:21"))
+    );
+    assert!(lines.last().unwrap().starts_with("2024-03-11 03:30:00"));
+}
