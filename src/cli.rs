@@ -135,6 +135,14 @@ pub struct ScanArgs {
     /// e.g. koverse-server.log.
     #[arg(long, value_name = "NAME")]
     pub stdin_name: Option<String>,
+    /// The zone of log times that state none: an IANA name (Europe/Berlin), UTC, or an offset
+    /// (+02:00). Default: this machine's zone. Times that state a zone are converted.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// HOST=DURATION: a correction added to that host's log times before anything is ordered
+    /// (node3=-4s: node3's clock runs 4 s fast). Repeatable.
+    #[arg(long, value_name = "HOST=DURATION", value_parser = crate::finding::clock::parse_clock_offset)]
+    pub clock_offset: Vec<(String, i64)>,
     /// A new incident starts after this long with no finding at medium or above anywhere
     /// (s, m, h).
     #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "15m")]

@@ -102,6 +102,11 @@ fn cluster(d: &std::path::Path) {
 fn scan(d: &std::path::Path, extra: &[&str]) -> Value {
     let out = logtriage_scan()
         .args(["--format=json"])
+        .args(if extra.contains(&"--tz") {
+            None
+        } else {
+            Some("--tz=UTC")
+        })
         .args(extra)
         .arg(d)
         .stdout_for(1);
@@ -134,7 +139,8 @@ fn a_quorum_loss_starts_the_incident_and_the_rest_follows_it() {
             .unwrap()
             .contains("storage-coordination")
     );
-    assert_eq!(first["start"], "2024-03-11T02:10:21.004");
+    assert_eq!(first["start"], "2024-03-11T02:10:21.004+00:00");
+    assert_eq!(v["scan"]["timezone"], "UTC");
     assert_eq!(
         first["hosts"],
         serde_json::json!(["app1", "node1", "node3", "zk1"])
@@ -167,7 +173,7 @@ fn a_quorum_loss_starts_the_incident_and_the_rest_follows_it() {
 
     // An hour of quiet: the lone application failure is an incident of its own.
     let second = &incidents[1];
-    assert_eq!(second["start"], "2024-03-11T03:30:00.331");
+    assert_eq!(second["start"], "2024-03-11T03:30:00.331+00:00");
     assert_eq!(
         rules_of(&second["chain"]),
         ["postgresql.jdbc-connection-refused"]
@@ -189,7 +195,7 @@ fn a_quorum_loss_starts_the_incident_and_the_rest_follows_it() {
 
     // The human report opens with the story.
     let out = logtriage_scan()
-        .args(["--color=never"])
+        .args(["--color=never", "--tz=UTC"])
         .arg(d.path())
         .stdout_for(1);
     let text = String::from_utf8(out).unwrap();
@@ -229,7 +235,7 @@ fn format_timeline_prints_one_line_per_burst_with_its_place() {
     let d = tempfile::tempdir().unwrap();
     cluster(d.path());
     let out = logtriage_scan()
-        .args(["--format=timeline", "--color=never"])
+        .args(["--format=timeline", "--color=never", "--tz=UTC"])
         .arg(d.path())
         .stdout_for(1);
     let text = String::from_utf8(out).unwrap();
@@ -241,4 +247,54 @@ fn format_timeline_prints_one_line_per_burst_with_its_place() {
             .any(|l| l.contains("node3") && l.contains("tserver_node3.log:21"))
     );
     assert!(lines.last().unwrap().starts_with("2024-03-11 03:30:00"));
+}
+
+#[test]
+fn the_origin_is_the_lowest_layer_even_when_a_skewed_clock_puts_another_first() {
+    let d = tempfile::tempdir().unwrap();
+    cluster(d.path());
+    // node3's clock runs 3 minutes fast: corrected, its lost lock (02:12:01) comes at 02:09:01,
+    // before the quorum loss, and opens the chain; ZooKeeper's layer still starts the story.
+    let v = scan(d.path(), &["--clock-offset", "node3=-3m"]);
+    let first = &v["incidents"][0];
+    assert_eq!(rules_of(&first["chain"])[0], "accumulo.tserver-lost-lock");
+    assert_eq!(first["chain"][0]["first"], "2024-03-11T02:09:01.010+00:00");
+    assert_eq!(first["origin"]["rule"], "zookeeper.leader-lost-quorum");
+    assert_eq!(first["start"], "2024-03-11T02:09:01.010+00:00");
+}
+
+#[test]
+fn times_that_state_their_zone_are_converted_and_the_rest_read_in_tz() {
+    let d = tempfile::tempdir().unwrap();
+    cluster(d.path());
+    // PostgreSQL writes UTC; the other logs state no zone.
+    write(
+        d.path(),
+        "db1/postgresql/postgresql-2024-03-11.log",
+        b"2024-03-11 01:00:00.000 UTC [84969] LOG:  checkpoint starting: time\n\
+          2024-03-11 01:11:00.000 UTC [84969] FATAL:  database files are incompatible with server\n\
+          2024-03-11 01:11:00.000 UTC [84969] DETAIL:  The data directory was initialized by PostgreSQL version 14, which is not compatible with this version 12.10.\n",
+    );
+    // In Berlin (UTC+1 in March) the zone-less logs' 02:10 is PostgreSQL's 01:10 UTC: one
+    // incident, PostgreSQL's failure between the quorum loss and the lost lock.
+    let berlin = scan(d.path(), &["--tz", "Europe/Berlin"]);
+    let chain = rules_of(&berlin["incidents"][0]["chain"]);
+    assert_eq!(
+        &chain[..3],
+        [
+            "zookeeper.leader-lost-quorum",
+            "postgresql.server-failed-to-start",
+            "accumulo.tserver-lost-lock"
+        ]
+    );
+    assert_eq!(
+        berlin["incidents"][0]["chain"][1]["first"],
+        "2024-03-11T02:11:00.000+01:00"
+    );
+    // Read as UTC, the zone-less logs are an hour later: PostgreSQL's failure is alone.
+    let utc = scan(d.path(), &[]);
+    assert_eq!(
+        rules_of(&utc["incidents"][0]["chain"]),
+        ["postgresql.server-failed-to-start"]
+    );
 }

@@ -63,6 +63,14 @@ pub fn sweep(
             return Err(EXIT_ERROR);
         }
     };
+    let clock =
+        match crate::finding::clock::Clock::new(args.tz.as_deref(), args.clock_offset.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("logtriage: {e}");
+                return Err(EXIT_ERROR);
+            }
+        };
     if args.paths.is_empty() && io::stdin().is_terminal() {
         eprintln!(
             "logtriage: no input: give files or folders to scan, or pipe logs on stdin (see --help)"
@@ -163,6 +171,7 @@ pub fn sweep(
         &matcher.rules,
         min,
         args.incident_gap,
+        clock,
         started.elapsed().as_millis(),
     );
     // What could not be read is said on stderr, in every format: a report sent to a file

@@ -6,7 +6,7 @@
 //! lower layer before it, a candidate cause).
 
 use super::Finding;
-use crate::event::Stamp;
+use super::clock::Clock;
 use crate::rules::{Layer, Rule, Severity};
 
 /// What ties a chain's finding to one before it.
@@ -46,8 +46,8 @@ impl Tie {
 pub struct Link {
     /// Index into the sweep's findings.
     pub finding: usize,
-    /// Its first occurrence inside the incident's window, and where it is.
-    pub first: (i64, Stamp),
+    /// Its first occurrence inside the incident's window (an instant, `clock`), and where it is.
+    pub first: i64,
     pub at: (u32, u64),
     /// Its occurrences inside the window.
     pub count: u64,
@@ -57,8 +57,9 @@ pub struct Link {
 
 #[derive(Clone, Debug)]
 pub struct Incident {
-    pub start: (i64, Stamp),
-    pub end: (i64, Stamp),
+    /// Instants (`clock`): milliseconds since the epoch.
+    pub start: i64,
+    pub end: i64,
     /// Index into `chain` of the origin (the chain always holds it).
     pub origin: usize,
     pub origin_reason: String,
@@ -67,74 +68,86 @@ pub struct Incident {
     pub services: Vec<&'static str>,
 }
 
-/// A time span: (ordering key, timestamp) of its start and end.
-type Span = ((i64, Stamp), (i64, Stamp));
-
 /// Cuts the sweep's findings into incidents. `findings` are the report's, sorted; the result
 /// depends only on them (not on the order files were read in).
-pub fn incidents(findings: &[Finding], rules: &[Rule], gap_ms: i64) -> Vec<Incident> {
+pub fn incidents(
+    findings: &[Finding],
+    rules: &[Rule],
+    gap_ms: i64,
+    clock: &Clock,
+) -> Vec<Incident> {
+    let spans = spans(findings, clock);
     // The medium-or-worse bursts, by time: they decide where incidents are.
-    let mut serious: Vec<Span> = Vec::new();
-    for f in findings {
-        if f.severity(rules) < Severity::Medium {
-            continue;
+    let mut serious: Vec<(i64, i64)> = Vec::new();
+    for (f, s) in findings.iter().zip(&spans) {
+        if f.severity(rules) >= Severity::Medium {
+            serious.extend(s.iter().map(|b| (b.0, b.1)));
         }
-        serious.extend(f.bursts.0.iter().map(|b| (b.first, b.last)));
     }
-    serious.sort_by_key(|(first, last)| (first.0, last.0));
-    let mut windows: Vec<Span> = Vec::new();
+    serious.sort();
+    let mut windows: Vec<(i64, i64)> = Vec::new();
     for (first, last) in serious {
         match windows.last_mut() {
-            Some((_, end)) if first.0 - end.0 <= gap_ms => {
-                if last.0 > end.0 {
-                    *end = last;
-                }
-            }
+            Some((_, end)) if first - *end <= gap_ms => *end = (*end).max(last),
             _ => windows.push((first, last)),
         }
     }
     windows
         .into_iter()
-        .map(|(start, end)| incident(findings, rules, start, end))
+        .map(|(start, end)| incident(findings, &spans, rules, start, end))
         .collect()
 }
 
-fn incident(
-    findings: &[Finding],
-    rules: &[Rule],
-    start: (i64, Stamp),
-    end: (i64, Stamp),
-) -> Incident {
+/// Each finding's bursts as instants: (first, last, count, where).
+type Spans = Vec<Vec<(i64, i64, u64, (u32, u64))>>;
+
+fn spans(findings: &[Finding], clock: &Clock) -> Spans {
+    findings
+        .iter()
+        .map(|f| {
+            let host = f.origin.host.as_deref();
+            f.bursts
+                .0
+                .iter()
+                .map(|b| {
+                    let first = clock.instant(&b.first.1, host);
+                    (
+                        first,
+                        clock.instant(&b.last.1, host).max(first),
+                        b.count,
+                        b.at,
+                    )
+                })
+                .collect()
+        })
+        .collect()
+}
+
+fn incident(findings: &[Finding], spans: &Spans, rules: &[Rule], start: i64, end: i64) -> Incident {
     let mut chain: Vec<Link> = Vec::new();
     for (i, f) in findings.iter().enumerate() {
         if f.severity(rules) < Severity::Low {
             continue;
         }
-        let inside: Vec<_> = f
-            .bursts
-            .0
+        let mut inside: Vec<_> = spans[i]
             .iter()
-            .filter(|b| b.last.0 >= start.0 && b.first.0 <= end.0)
+            .filter(|b| b.1 >= start && b.0 <= end)
             .collect();
+        inside.sort_by_key(|b| (b.0, b.3));
         let Some(b0) = inside.first() else { continue };
         let layer = super::attribute(&rules[f.rule as usize], &f.origin).1;
         chain.push(Link {
             finding: i,
-            first: if b0.first.0 < start.0 {
-                start
-            } else {
-                b0.first
-            },
-            at: b0.at,
-            count: inside.iter().map(|b| b.count).sum(),
+            first: b0.0.max(start),
+            at: b0.3,
+            count: inside.iter().map(|b| b.2).sum(),
             layer,
             tie: Tie::None,
         });
     }
     chain.sort_by(|a, b| {
         a.first
-            .0
-            .cmp(&b.first.0)
+            .cmp(&b.first)
             .then(a.layer.cmp(&b.layer))
             .then(a.finding.cmp(&b.finding))
     });
@@ -163,7 +176,7 @@ fn incident(
         let declared = rule.follows.as_ref().and_then(|fw| {
             (0..i).rev().find(|&j| {
                 let other = &rules[findings[chain[j].finding].rule as usize];
-                fw.names(&other.id) && chain[i].first.0 - chain[j].first.0 <= fw.within_ms
+                fw.names(&other.id) && chain[i].first - chain[j].first <= fw.within_ms
             })
         });
         chain[i].tie = match declared {

@@ -3,6 +3,7 @@
 //! arranged into the Run Book's triage order (`triage`): lowest layer first.
 
 pub mod aggregate;
+pub mod clock;
 pub mod fingerprint;
 pub mod incident;
 pub mod phase;

@@ -5,7 +5,7 @@
 use std::io::{self, Write};
 
 use super::Summary;
-use super::text::{BOLD, DIM, WIDTH, clip, clip_left, sev_style, short_time, wrap};
+use super::text::{BOLD, DIM, WIDTH, clip, clip_left, sev_style, wrap};
 use crate::finding::incident::{Incident, Link, Tie};
 use crate::finding::{self, Finding};
 use crate::rules::Rule;
@@ -19,10 +19,12 @@ const STEP_CHARS: usize = 200;
 /// Timeline entries `--format timeline` and the JSON `timeline` array hold at most.
 pub const TIMELINE_CAP: usize = 2000;
 
-/// One timeline row: a burst of one finding.
+/// One timeline row: a burst of one finding, its times as instants (`finding::clock`).
 pub struct Entry<'a> {
     pub finding: &'a Finding,
     pub burst: &'a finding::timeline::Burst,
+    pub time: i64,
+    pub until: i64,
 }
 
 /// Every reported finding's bursts in time order (then file order), at most `TIMELINE_CAP`,
@@ -32,15 +34,21 @@ pub fn timeline(s: &Summary) -> (Vec<Entry<'_>>, usize) {
         .findings
         .iter()
         .flat_map(|f| {
-            f.bursts.0.iter().map(move |b| Entry {
-                finding: f,
-                burst: b,
+            let host = f.origin.host.as_deref();
+            f.bursts.0.iter().map(move |b| {
+                let time = s.clock.instant(&b.first.1, host);
+                Entry {
+                    finding: f,
+                    burst: b,
+                    time,
+                    until: s.clock.instant(&b.last.1, host).max(time),
+                }
             })
         })
         .collect();
     all.sort_by(|a, b| {
-        (a.burst.first.0, a.burst.at, a.finding.fingerprint).cmp(&(
-            b.burst.first.0,
+        (a.time, a.burst.at, a.finding.fingerprint).cmp(&(
+            b.time,
             b.burst.at,
             b.finding.fingerprint,
         ))
@@ -71,8 +79,9 @@ pub fn write_incidents(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::
     }
     writeln!(
         out,
-        "{BOLD}INCIDENTS{BOLD:#} {DIM}(split by {} with nothing at medium or above){DIM:#}",
-        span(s.incident_gap_ms)
+        "{BOLD}INCIDENTS{BOLD:#} {DIM}(split by {} of quiet; times in {}){DIM:#}",
+        span(s.incident_gap_ms),
+        s.clock.name
     )?;
     for (n, inc) in s.incidents.iter().enumerate() {
         write_incident(out, s, rules, n + 1, inc)?;
@@ -87,7 +96,7 @@ fn write_incident(
     n: usize,
     inc: &Incident,
 ) -> io::Result<()> {
-    let (a, b) = (short_time(&inc.start.1.iso()), short_time(&inc.end.1.iso()));
+    let (a, b) = (s.clock.short(inc.start), s.clock.short(inc.end));
     let b = if a.get(..10) == b.get(..10) {
         b[11..].to_string()
     } else {
@@ -113,7 +122,7 @@ fn write_incident(
         finding::summary(rule, &f.fields),
         who(f),
         origin.layer.as_str(),
-        short_time(&origin.first.1.iso())
+        s.clock.short(origin.first)
     );
     writeln!(
         out,
@@ -183,7 +192,7 @@ fn write_link(
         Tie::LowerLayer { after } => format!("after {} in a lower layer", title_of(after)),
         Tie::None | Tie::Origin => "no tie to what came before".to_string(),
     };
-    let time = short_time(&l.first.1.iso());
+    let time = s.clock.short(l.first);
     writeln!(
         out,
         "       {} {st}{:<8}{st:#} {}",
@@ -223,9 +232,9 @@ pub fn write_timeline(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::R
         let rule = &rules[f.rule as usize];
         let sev = f.severity(rules);
         let st = sev_style(sev);
-        let first = short_time(&e.burst.first.1.iso());
+        let first = s.clock.short(e.time);
         let fold = if e.burst.count > 1 {
-            let last = short_time(&e.burst.last.1.iso());
+            let last = s.clock.short(e.until);
             format!(" x{} until {}", e.burst.count, &last[11.min(last.len())..])
         } else {
             String::new()

@@ -48,6 +48,9 @@ struct Scan<'a> {
     layouts: &'a std::collections::BTreeMap<&'static str, usize>,
     duration_ms: u128,
     rules: usize,
+    /// The zone log times that state none are read in (incidents and timeline times carry
+    /// their offset).
+    timezone: &'a str,
 }
 
 #[derive(Serialize)]
@@ -287,6 +290,7 @@ pub fn write<'a>(
             layouts: &s.layouts,
             duration_ms: s.duration_ms,
             rules: s.rules,
+            timezone: &s.clock.name,
         },
         incident_gap_ms: s.incident_gap_ms,
         incidents: super::story_json::incidents(s, rules),

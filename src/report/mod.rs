@@ -108,6 +108,8 @@ pub struct Summary {
     /// The findings cut into incidents (`finding::incident`), and the quiet gap that cuts them.
     pub incidents: Vec<finding::incident::Incident>,
     pub incident_gap_ms: i64,
+    /// The zone log times without one are read in, and the hosts' clock corrections.
+    pub clock: finding::clock::Clock,
     /// The worst reported finding's severity (for the exit code).
     pub max_severity: Option<Severity>,
 }
@@ -183,6 +185,7 @@ impl Collector {
                 triage: Vec::new(),
                 incidents: Vec::new(),
                 incident_gap_ms: 0,
+                clock: Default::default(),
                 max_severity: None,
             },
             hosts,
@@ -414,6 +417,7 @@ impl Collector {
         rules: &[Rule],
         min_severity: Severity,
         incident_gap_ms: i64,
+        clock: finding::clock::Clock,
         duration_ms: u128,
     ) -> Summary {
         let hosts = &self.hosts;
@@ -505,8 +509,9 @@ impl Collector {
             .max();
         finding::sort(&mut all, rules);
         self.summary.triage = finding::triage::triage(&all, rules);
-        self.summary.incidents = finding::incident::incidents(&all, rules, incident_gap_ms);
+        self.summary.incidents = finding::incident::incidents(&all, rules, incident_gap_ms, &clock);
         self.summary.incident_gap_ms = incident_gap_ms;
+        self.summary.clock = clock;
         self.summary.findings = all;
         self.summary.duration_ms = duration_ms;
         self.summary

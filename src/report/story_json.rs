@@ -79,8 +79,8 @@ pub fn incidents<'a>(s: &'a Summary, rules: &'a [Rule]) -> Vec<IncidentJson<'a>>
             let origin = &s.findings[inc.chain[inc.origin].finding];
             let origin_rule = &rules[origin.rule as usize];
             IncidentJson {
-                start: inc.start.1.iso(),
-                end: inc.end.1.iso(),
+                start: s.clock.rfc3339(inc.start),
+                end: s.clock.rfc3339(inc.end),
                 hosts: &inc.hosts,
                 services: &inc.services,
                 origin: OriginJson {
@@ -102,7 +102,7 @@ pub fn incidents<'a>(s: &'a Summary, rules: &'a [Rule]) -> Vec<IncidentJson<'a>>
                             layer: l.layer.as_str(),
                             host: f.origin.host.as_deref(),
                             service: f.origin.service,
-                            first: l.first.1.iso(),
+                            first: s.clock.rfc3339(l.first),
                             at: place(s, l.at),
                             count: l.count,
                             tie: l.tie.kind(),
@@ -133,8 +133,8 @@ pub fn timeline_json<'a>(s: &'a Summary, rules: &'a [Rule]) -> TimelineJson<'a> 
                 let f = e.finding;
                 let rule = &rules[f.rule as usize];
                 EntryJson {
-                    time: e.burst.first.1.iso(),
-                    until: e.burst.last.1.iso(),
+                    time: s.clock.rfc3339(e.time),
+                    until: s.clock.rfc3339(e.until),
                     count: e.burst.count,
                     host: f.origin.host.as_deref(),
                     service: f.origin.service,
