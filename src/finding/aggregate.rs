@@ -161,6 +161,8 @@ pub struct Finding {
     /// and time of each occurrence, for deciding its phase when the part is joined to the
     /// ones before it (`phase::decide`).
     pub undecided: Option<Vec<(u64, Option<Stamp>)>>,
+    /// It had more than `phase::MAX_UNDECIDED` undecided occurrences: decided as a whole.
+    pub undecided_whole: bool,
     /// When it happened, folded into bursts (`timeline`).
     pub bursts: Bursts,
 }
@@ -178,6 +180,7 @@ impl Finding {
             fingerprint: judged.fingerprint,
             phase: judged.phase,
             undecided: judged.inherited.then(Vec::new),
+            undecided_whole: false,
             bursts: Bursts::default(),
             count: 0,
             first_seen: None,
@@ -324,6 +327,12 @@ impl<'r> FileAggregator<'r> {
         }
     }
 
+    /// This aggregator sees its stream from the first line: nothing it finds is undecided.
+    pub fn at_stream_start(mut self) -> Self {
+        self.phase = Some(phase::State::RUNNING);
+        self
+    }
+
     /// Follows the stream's phase through a marker, and judges an occurrence of `rule` by it.
     fn judge(&mut self, rule: &Rule, hit: &Hit) -> Judged {
         if let Some(m) = rule.marks {
@@ -391,8 +400,17 @@ impl<'r> FileAggregator<'r> {
             }
         };
         let f = &mut self.findings[i];
-        if let Some(u) = &mut f.undecided {
-            u.push((hit.line, hit.stamp));
+        if let Some(u) = &mut f.undecided
+            && !f.undecided_whole
+        {
+            if u.len() < phase::MAX_UNDECIDED {
+                u.push((hit.line, hit.stamp));
+            } else {
+                // Bounded memory: past this, the finding is decided as a whole (by its first
+                // time) when its part is joined.
+                *u = Vec::new();
+                f.undecided_whole = true;
+            }
         }
         f.count += 1;
         f.see(hit.stamp);

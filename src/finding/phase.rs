@@ -12,6 +12,11 @@ use super::aggregate::{self, Aggregate, Finding, ThresholdState};
 use crate::event::Stamp;
 use crate::rules::Rule;
 
+/// Undecided occurrences one finding of one part keeps (line and time, for deciding each); past
+/// this the finding is decided as a whole, by its first time. Only parts that do not start
+/// their stream, before their first marker, have undecided findings.
+pub const MAX_UNDECIDED: usize = 1024;
+
 /// Salt of a finding whose phase is not decided yet.
 pub const INHERITED_SALT: u64 = 0x5157_a27f_0000_00ff;
 
@@ -163,6 +168,18 @@ pub fn decide(
         let rule = &rules[f.rule as usize];
         let judge = |stamp: Option<Stamp>| before.judge(&rule.expected_in, stamp.map(|s| s.key()));
         let base = f.fingerprint ^ INHERITED_SALT;
+        if f.undecided_whole || before.judge(&rule.expected_in, None).is_none() {
+            // Decided as a whole: too many to keep, or the state before expects nothing of it.
+            f.undecided_whole = false;
+            f.phase = before.judge(&rule.expected_in, f.first_seen.map(|(k, _)| k));
+            f.fingerprint = base ^ Phase::salt(f.phase);
+            for (_, o) in &mut f.evidence {
+                o.phase = f.phase;
+                o.fingerprint = f.fingerprint;
+            }
+            joined.add_file(vec![f], max_evidence);
+            continue;
+        }
         let mut split: Vec<Finding> = Vec::with_capacity(2);
         for &(line, stamp) in &occurrences {
             let p = judge(stamp);

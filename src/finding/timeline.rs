@@ -10,9 +10,8 @@ use crate::event::Stamp;
 /// "x37 until 02:14:10").
 pub const FOLD_MS: i64 = 60_000;
 
-/// Bursts one finding keeps; past this the closest neighbours are joined (stated in the JSON
-/// as the timeline's folding).
-pub const MAX_BURSTS: usize = 100_000;
+/// Bursts one finding keeps; past this the closest neighbours are joined.
+pub const MAX_BURSTS: usize = 10_000;
 
 /// A run of one finding's occurrences with no gap longer than `FOLD_MS`.
 #[derive(Clone, Debug)]
@@ -27,7 +26,7 @@ pub struct Burst {
 /// A finding's bursts, in time order once `normalise`d. Untimed occurrences are not on the
 /// timeline (they are still counted by the finding).
 #[derive(Clone, Debug, Default)]
-pub struct Bursts(pub Vec<Burst>);
+pub struct Bursts(pub Vec<Burst>, usize);
 
 impl Bursts {
     /// One more occurrence, in stream order.
@@ -50,8 +49,11 @@ impl Bursts {
             count: 1,
             at,
         });
-        if self.0.len() > 2 * MAX_BURSTS {
+        // Times that go back (a rotated file appended, a sample repeated) open a burst each:
+        // fold them in whenever the list doubles, so memory follows distinct times, not lines.
+        if self.0.len() > 2 * self.1.max(32) {
             self.normalise();
+            self.1 = self.0.len();
         }
     }
 

@@ -104,7 +104,11 @@ pub fn scan_chunked<'r>(
     let mut read_error = None;
     let pool = Pool(Mutex::new(Vec::new()));
     let scan_part = |index: usize, text: &[u8], last_error: Option<String>| {
-        let mut agg = new_aggregator();
+        let mut agg = if index == 0 {
+            new_aggregator().at_stream_start()
+        } else {
+            new_aggregator()
+        };
         let mut reader = text;
         let mut stats = block::scan_reader_as(&mut reader, ctx, Some(layout), &mut |h| agg.push(h));
         if stats.error.is_none() {

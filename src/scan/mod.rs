@@ -308,13 +308,18 @@ fn scan_split(
         .par_iter()
         .with_max_len(1)
         .map(|r| {
-            let mut agg = FileAggregator::new(
+            let agg = FileAggregator::new(
                 &matcher.rules,
                 report.index as u32,
                 report.origin.clone(),
                 opts.max_evidence,
                 false,
             );
+            let mut agg = if r.start == 0 {
+                agg.at_stream_start()
+            } else {
+                agg
+            };
             let mut reader = crate::source::open::Counted::with_counters(
                 split::RangeReader::new(&file, r.clone()),
                 counters.clone(),

@@ -519,7 +519,7 @@ impl InputScan<'_> {
             report.stats = stats;
             return report;
         }
-        let mut agg = new_aggregator();
+        let mut agg = new_aggregator().at_stream_start();
         let mut reader = Cursor::new(head).chain(rest);
         let stats =
             block::scan_reader_from(&mut reader, &ctx, None, first_line, &mut |h| agg.push(h));
