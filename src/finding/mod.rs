@@ -8,6 +8,7 @@ pub mod fingerprint;
 pub mod incident;
 pub mod phase;
 pub mod templates;
+pub mod threshold;
 pub mod timeline;
 pub mod triage;
 pub mod unknown;
