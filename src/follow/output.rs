@@ -206,7 +206,8 @@ impl<'r> Reporter<'r> {
                     "{} more of \"{}\"{} within {}",
                     w.suppressed,
                     rule.title,
-                    who(&w.origin).map_or(String::new(), |s| format!(" ({s})")),
+                    crate::report::text::who(&w.origin)
+                        .map_or(String::new(), |s| format!(" ({s})")),
                     super::human_span(self.cooldown)
                 );
                 match (&w.first, &w.last) {
@@ -263,16 +264,6 @@ impl<'r> Reporter<'r> {
             if self.stats.suppressed == 1 { "" } else { "s" },
         ));
         s
-    }
-}
-
-/// `koverse-server on app1`.
-fn who(o: &Origin) -> Option<String> {
-    match (o.service, &o.host) {
-        (Some(s), Some(h)) => Some(format!("{s} on {h}")),
-        (Some(s), None) => Some(s.to_string()),
-        (None, Some(h)) => Some(format!("on {h}")),
-        (None, None) => None,
     }
 }
 

@@ -64,12 +64,7 @@ pub fn place(s: &Summary, at: (u32, u64)) -> String {
 }
 
 fn who(f: &Finding) -> String {
-    match (f.origin.service, &f.origin.host) {
-        (Some(s), Some(h)) => format!("{s} on {h}"),
-        (Some(s), None) => s.to_string(),
-        (None, Some(h)) => format!("on {h}"),
-        (None, None) => "-".to_string(),
-    }
+    super::text::who(&f.origin).unwrap_or_else(|| "-".to_string())
 }
 
 /// The INCIDENTS section (nothing when no incident).

@@ -100,3 +100,13 @@ pub fn short_time(iso: &str) -> String {
     let t = iso.replacen('T', " ", 1);
     t.split('.').next().unwrap_or(&t).to_string()
 }
+
+/// `service on host`, or either alone.
+pub fn who(o: &crate::source::Origin) -> Option<String> {
+    match (o.service, &o.host) {
+        (Some(s), Some(h)) => Some(format!("{s} on {h}")),
+        (Some(s), None) => Some(s.to_string()),
+        (None, Some(h)) => Some(format!("on {h}")),
+        (None, None) => None,
+    }
+}
