@@ -143,6 +143,10 @@ pub struct ScanArgs {
     /// (node3=-4s: node3's clock runs 4 s fast). Repeatable.
     #[arg(long, value_name = "HOST=DURATION", value_parser = crate::finding::clock::parse_clock_offset)]
     pub clock_offset: Vec<(String, i64)>,
+    /// A daemon's log that ends this long before the sweep's last event, with no clean
+    /// shutdown, is a finding "stopped logging" (s, m, h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "10m")]
+    pub silence: i64,
     /// A new incident starts after this long with no finding at medium or above anywhere
     /// (s, m, h).
     #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "15m")]

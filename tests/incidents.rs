@@ -107,6 +107,12 @@ fn scan(d: &std::path::Path, extra: &[&str]) -> Value {
         } else {
             Some("--tz=UTC")
         })
+        // The fixture's logs end at different times on purpose; silences have their own test.
+        .args(if extra.contains(&"--silence") {
+            None
+        } else {
+            Some("--silence=24h")
+        })
         .args(extra)
         .arg(d)
         .stdout_for(1);
@@ -195,7 +201,7 @@ fn a_quorum_loss_starts_the_incident_and_the_rest_follows_it() {
 
     // The human report opens with the story.
     let out = logtriage_scan()
-        .args(["--color=never", "--tz=UTC"])
+        .args(["--color=never", "--tz=UTC", "--silence=24h"])
         .arg(d.path())
         .stdout_for(1);
     let text = String::from_utf8(out).unwrap();
@@ -235,7 +241,12 @@ fn format_timeline_prints_one_line_per_burst_with_its_place() {
     let d = tempfile::tempdir().unwrap();
     cluster(d.path());
     let out = logtriage_scan()
-        .args(["--format=timeline", "--color=never", "--tz=UTC"])
+        .args([
+            "--format=timeline",
+            "--color=never",
+            "--tz=UTC",
+            "--silence=24h",
+        ])
         .arg(d.path())
         .stdout_for(1);
     let text = String::from_utf8(out).unwrap();
@@ -296,5 +307,74 @@ fn times_that_state_their_zone_are_converted_and_the_rest_read_in_tz() {
     assert_eq!(
         rules_of(&utc["incidents"][0]["chain"]),
         ["postgresql.server-failed-to-start"]
+    );
+}
+
+#[test]
+fn a_daemon_log_that_ends_while_the_others_go_on_stopped_logging() {
+    let d = tempfile::tempdir().unwrap();
+    cluster(d.path());
+    // A DataNode stopped cleanly at 02:05 (SIGTERM, SHUTDOWN_MSG): no silence for it.
+    write(
+        d.path(),
+        "node3/hadoop-hdfs/hadoop-hdfs-datanode-node3.log",
+        b"2024-03-11 02:00:00,100 INFO org.apache.hadoop.hdfs.server.datanode.DataNode: Receiving BP-1:blk_1 src: /10.0.0.12:5000 dest: /10.0.0.13:9866\n\
+          2024-03-11 02:05:00,000 ERROR org.apache.hadoop.hdfs.server.datanode.DataNode: RECEIVED SIGNAL 15: SIGTERM\n\
+          2024-03-11 02:05:00,010 INFO org.apache.hadoop.hdfs.server.datanode.DataNode: SHUTDOWN_MSG: \n\
+          /************************************************************\n\
+          SHUTDOWN_MSG: Shutting down DataNode at node3/10.0.0.13\n\
+          ************************************************************/\n",
+    );
+    let v = scan(d.path(), &["--silence", "30m"]);
+    let silent: Vec<(&str, &str, &str)> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "jvm.stopped-logging")
+        .map(|f| {
+            (
+                f["host"].as_str().unwrap(),
+                f["service"].as_str().unwrap(),
+                f["summary"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    // The application logs on to 03:30; ZooKeeper, the tablet server and the master stop
+    // after 02:10 without a word; the DataNode said goodbye.
+    assert_eq!(silent.len(), 3, "{silent:#?}");
+    assert!(silent.contains(&(
+        "node3",
+        "tserver",
+        "tserver stopped logging at 2024-03-11 02:12:01, 1h 17m before the sweep's last event"
+    )));
+    assert!(silent.iter().any(|s| s.0 == "zk1" && s.1 == "zookeeper"));
+    assert!(
+        silent
+            .iter()
+            .any(|s| s.0 == "node1" && s.1 == "accumulo-master")
+    );
+    assert!(!silent.iter().any(|s| s.1 == "datanode"));
+    let f = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "jvm.stopped-logging" && f["host"] == "node3")
+        .unwrap();
+    assert_eq!(f["severity"], "medium");
+    assert_eq!(f["evidence"][0]["line"], 21);
+    assert!(
+        f["evidence"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Lost tablet server lock")
+    );
+    // A wider --silence: the gaps are within it.
+    let v = scan(d.path(), &["--silence", "2h"]);
+    assert!(
+        !v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "jvm.stopped-logging")
     );
 }

@@ -106,6 +106,7 @@ pub fn rules_list(format: ListFormat, packs: &PackArgs) -> i32 {
                             "no_match": r.examples.iter().filter(|e| !e.expect_match).count(),
                         },
                         "pack": r.pack,
+                        "raised_by": r.raised_by.map(|b| b.as_str()),
                     })
                 })
                 .collect();
@@ -182,7 +183,7 @@ pub fn rules_test(packs: &PackArgs) -> i32 {
     let no_examples: Vec<&str> = matcher
         .rules
         .iter()
-        .filter(|r| r.examples.is_empty())
+        .filter(|r| r.examples.is_empty() && r.raised_by.is_none())
         .map(|r| r.id.as_str())
         .collect();
     if !no_examples.is_empty() {

@@ -171,6 +171,7 @@ pub fn sweep(
         &matcher.rules,
         min,
         args.incident_gap,
+        args.silence,
         clock,
         started.elapsed().as_millis(),
     );

@@ -170,6 +170,40 @@ impl Finding {
         self.bursts.merge(other.bursts);
     }
 
+    /// A finding the analysis raises (a silence): one occurrence, at `at`.
+    pub fn raised(
+        rule: u32,
+        fingerprint: u64,
+        at: (u32, u64),
+        stamp: Stamp,
+        occurrence: Occurrence,
+        fields: Vec<(String, String)>,
+        origin: &Origin,
+    ) -> Finding {
+        let mut bursts = Bursts::default();
+        bursts.add(Some(stamp), at);
+        let key = stamp.key();
+        Finding {
+            rule,
+            fingerprint,
+            count: 1,
+            first_seen: Some((key, stamp)),
+            last_seen: Some((key, stamp)),
+            first_at: at,
+            evidence: vec![(at.0, occurrence)],
+            files: vec![at.0],
+            files_total: 1,
+            fields,
+            origin: origin.clone(),
+            containers: Vec::new(),
+            threshold: None,
+            phase: None,
+            undecided: None,
+            undecided_whole: false,
+            bursts,
+        }
+    }
+
     /// How bad it is: its rule's severity, or at most `low` inside a phase that expects it.
     pub fn severity(&self, rules: &[Rule]) -> Severity {
         phase::severity(rules[self.rule as usize].severity, self.phase)

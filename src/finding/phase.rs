@@ -77,6 +77,11 @@ pub fn severity(rule: crate::rules::Severity, phase: Option<Phase>) -> crate::ru
     }
 }
 
+/// Did a stream that ended in this state end in a clean shutdown?
+pub fn ended_stopping(end: Option<State>) -> bool {
+    end.and_then(|s| s.phase) == Some(Phase::Shutdown)
+}
+
 /// What a marker rule's event says about the stream's phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -140,6 +140,8 @@ pub struct Collector {
     clue_ids: std::collections::HashMap<HostClue, u32>,
     max_evidence: usize,
     config: crate::config::Config,
+    /// How each stream ended (by host clue), for logs that went silent.
+    ends: Vec<(u32, finding::silence::StreamEnd)>,
 }
 
 #[derive(Default)]
@@ -196,6 +198,7 @@ impl Collector {
             clue_ids: std::collections::HashMap::new(),
             max_evidence,
             config,
+            ends: Vec::new(),
         }
     }
 
@@ -278,6 +281,16 @@ impl Collector {
             }
         };
         let id = s.paths.len() as u32;
+        self.ends.push((
+            clue,
+            finding::silence::StreamEnd {
+                id,
+                path: r.path.clone(),
+                origin: r.origin.clone(),
+                last: r.stats.last_time.take(),
+                stopping: r.ended_stopping,
+            },
+        ));
         s.paths.push(r.path.clone());
         s.containers.push(r.origin.container.clone());
         if r.stats.cut_lines > 0 {
@@ -417,9 +430,11 @@ impl Collector {
         rules: &[Rule],
         min_severity: Severity,
         incident_gap_ms: i64,
+        silence_ms: i64,
         clock: finding::clock::Clock,
         duration_ms: u128,
     ) -> Summary {
+        let mut ends = std::mem::take(&mut self.ends);
         let hosts = &self.hosts;
         let mut aggregate = Aggregate::default();
         let mut seen_as: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
@@ -500,6 +515,14 @@ impl Collector {
                 seen_as: seen.into_iter().collect(),
             })
             .collect();
+        let ends: Vec<_> = ends
+            .drain(..)
+            .map(|(c, mut e)| {
+                e.origin.host = hosts.resolve(&self.clues[c as usize]);
+                e
+            })
+            .collect();
+        all.extend(finding::silence::silences(&ends, rules, &clock, silence_ms));
         self.suppress(&mut all, rules);
         all.retain(|f| f.severity(rules) >= min_severity);
         self.summary.max_severity = all

@@ -138,6 +138,24 @@ pub struct Rule {
     pub expected_in: Vec<crate::finding::phase::Phase>,
     /// Failures this one is a known consequence of.
     pub follows: Option<Follows>,
+    /// Raised by the sweep's analysis rather than found in a line (no literals, no examples).
+    pub raised_by: Option<RaisedBy>,
+}
+
+/// What raises a rule that no line matches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RaisedBy {
+    /// A daemon's log ended while the sweep's other logs went on (`report::silence`).
+    Silence,
+}
+
+impl RaisedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RaisedBy::Silence => "silence",
+        }
+    }
 }
 
 impl Rule {

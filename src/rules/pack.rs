@@ -93,6 +93,7 @@ struct RuleDef {
     #[serde(default)]
     expected_in: Vec<Phase>,
     follows: Option<FollowsDef>,
+    raised_by: Option<super::RaisedBy>,
 }
 
 #[derive(Deserialize)]
@@ -212,9 +213,21 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
                 &mut errors,
             );
         }
-        if def.literals.is_empty() {
-            bad(
+        match (def.raised_by, def.literals.is_empty()) {
+            (None, true) => bad(
                 "no literals: a rule needs at least one literal to be found".into(),
+                &mut errors,
+            ),
+            (Some(_), false) => bad(
+                "a rule raised by the analysis (raised_by) has no literals: no line raises it"
+                    .into(),
+                &mut errors,
+            ),
+            _ => {}
+        }
+        if def.raised_by.is_some() && !def.examples.is_empty() {
+            bad(
+                "a rule raised by the analysis (raised_by) has no text examples: its tests are the analysis's".into(),
                 &mut errors,
             );
         }
@@ -402,6 +415,7 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             marks: def.marks,
             expected_in: def.expected_in,
             follows,
+            raised_by: def.raised_by,
         });
     }
     if errors.is_empty() {

@@ -9,7 +9,7 @@
 use std::io::{self, Read};
 
 use crate::event::frame::{self, MAX_EVENT_BYTES};
-use crate::event::{Layout, layout};
+use crate::event::{Layout, Stamp, layout};
 use crate::finding::{Origin, fingerprint::fingerprint};
 use crate::matching::{Hit, Matcher, UNKNOWN};
 
@@ -33,6 +33,18 @@ pub struct StreamStats {
     pub binary: bool,
     /// A read error (e.g. a truncated gzip member); what was read before it was scanned.
     pub error: Option<String>,
+    /// The stream's last timed header line: its number, time and text (for logs that went
+    /// silent, `report`).
+    pub last_time: Option<(u64, Stamp, String)>,
+}
+
+impl StreamStats {
+    /// Takes in the stats of the next part of the stream, whose first line is `lines_before + 1`.
+    pub fn absorb_last_time(&mut self, lines_before: u64, part: Option<(u64, Stamp, String)>) {
+        if let Some((line, st, text)) = part {
+            self.last_time = Some((line + lines_before, st, text));
+        }
+    }
 }
 
 /// Everything the scan of one stream needs to know.
@@ -117,6 +129,15 @@ impl<'c, 'm> Scanner<'c, 'm> {
     /// Lines consumed so far (a last line without a newline counts).
     pub fn lines(&self) -> u64 {
         self.newlines + u64::from(!self.ended_with_newline)
+    }
+
+    /// The last timed header line of `buf` (which starts at this scanner's next line).
+    fn last_timed_header(&self, buf: &[u8]) -> Option<(u64, Stamp, String)> {
+        let h = frame::last_header(self.layout, buf, 0, buf.len())?;
+        let line = frame::line_at(buf, h, buf.len());
+        let st = self.layout.header(line).0?;
+        let text = String::from_utf8_lossy(&line[..line.len().min(300)]).into_owned();
+        Some((self.line + count_lines(&buf[..h]), st, text))
     }
 
     /// Scans `buf`, which starts at an event boundary. When `last`, all of it is consumed;
@@ -381,6 +402,10 @@ fn fill_and_scan(
             len += 1;
             stats.cut_lines += 1;
             skipping = true;
+        }
+        // One backward search per block: the stream's last timed line, for silences.
+        if let Some(t) = sc.last_timed_header(&buf[..len]) {
+            stats.last_time = Some(t);
         }
         let consumed = sc.scan(&buf[..len], eof, emit);
         buf.copy_within(consumed..len, 0);

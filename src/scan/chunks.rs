@@ -220,6 +220,7 @@ impl Merging<'_> {
                 self.stats.error = st.error.map(|e| absolute(&e, self.stats.bytes));
             }
             self.merger.push_at(self.stats.lines, part);
+            self.stats.absorb_last_time(self.stats.lines, st.last_time);
             self.stats.bytes += st.bytes;
             self.stats.lines += st.lines;
             self.stats.events += st.events;

@@ -93,6 +93,8 @@ pub struct FileReport {
     pub unknown: Vec<crate::finding::unknown::Unknown>,
     /// Unknown events past the per-stream template bound.
     pub unknown_other: u64,
+    /// The stream ended inside a clean shutdown (its last phase marker asked it to stop).
+    pub ended_stopping: bool,
     pub occurrences: Vec<Occurrence>,
     /// Could not be read, or read only in part.
     pub error: Option<String>,
@@ -118,6 +120,7 @@ impl FileReport {
             findings: Vec::new(),
             unknown: Vec::new(),
             unknown_other: 0,
+            ended_stopping: false,
             occurrences: Vec::new(),
             error: None,
             warning: None,
@@ -337,6 +340,7 @@ fn scan_split(
     let mut findings = Vec::with_capacity(parts.len());
     for (st, f) in parts {
         findings.push((lines_before, f));
+        stats.absorb_last_time(lines_before, st.last_time);
         lines_before += st.lines;
         stats.bytes += st.bytes;
         stats.lines += st.lines;
@@ -356,6 +360,7 @@ fn scan_split(
     report.findings = part.findings;
     report.unknown = part.unknown;
     report.unknown_other = part.unknown_other;
+    report.ended_stopping = crate::finding::phase::ended_stopping(part.end_phase);
     true
 }
 

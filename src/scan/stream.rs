@@ -515,6 +515,7 @@ impl InputScan<'_> {
             report.findings = part.findings;
             report.unknown = part.unknown;
             report.unknown_other = part.unknown_other;
+            report.ended_stopping = crate::finding::phase::ended_stopping(part.end_phase);
             report.error = stream_error(&stats, place);
             report.stats = stats;
             return report;
@@ -536,6 +537,7 @@ impl InputScan<'_> {
         report.findings = part.findings;
         report.unknown = part.unknown;
         report.unknown_other = part.unknown_other;
+        report.ended_stopping = crate::finding::phase::ended_stopping(part.end_phase);
         report
     }
 }

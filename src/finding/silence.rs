@@ -1,0 +1,113 @@
+//! Logs that went silent: a daemon killed by the kernel's OOM killer or by `kill -9` writes
+//! nothing more. A long-running daemon's log (the `files` of a rule with `raised_by =
+//! "silence"`) whose last line comes more than `--silence` before the sweep's last event, with
+//! no clean shutdown at its end, is a finding "stopped logging". It works on each stream's last
+//! timed line, which the scanner keeps as it passes over blocks (no second read).
+
+use super::aggregate::Finding;
+use super::clock::Clock;
+use crate::event::Stamp;
+use crate::matching::Occurrence;
+use crate::rules::{RaisedBy, Rule};
+use crate::source::Origin;
+
+/// How one stream ended.
+pub struct StreamEnd {
+    /// Stream index of the sweep.
+    pub id: u32,
+    pub path: String,
+    pub origin: Origin,
+    /// Its last timed header line: number, time, text.
+    pub last: Option<(u64, Stamp, String)>,
+    /// Its last phase marker asked it to stop.
+    pub stopping: bool,
+}
+
+/// The "stopped logging" findings of a sweep (none when no pack has a silence rule).
+pub fn silences(
+    ends: &[StreamEnd],
+    rules: &[Rule],
+    clock: &Clock,
+    silence_ms: i64,
+) -> Vec<Finding> {
+    let Some(ri) = rules
+        .iter()
+        .position(|r| r.raised_by == Some(RaisedBy::Silence))
+    else {
+        return Vec::new();
+    };
+    let rule = &rules[ri];
+    let instant = |e: &StreamEnd| {
+        e.last
+            .as_ref()
+            .map(|(_, st, _)| clock.instant(st, e.origin.host.as_deref()))
+    };
+    let Some(sweep_end) = ends.iter().filter_map(instant).max() else {
+        return Vec::new();
+    };
+    // Per daemon (service and host), the stream that went on longest: rotated copies end early.
+    let mut latest: Vec<(&StreamEnd, i64)> = Vec::new();
+    for e in ends {
+        let Some(t) = instant(e) else { continue };
+        if e.origin.service.is_none() || e.origin.container.is_some() || !rule.applies_to(&e.path) {
+            continue;
+        }
+        let same = |(x, _): &&mut (&StreamEnd, i64)| {
+            x.origin.service == e.origin.service && x.origin.host == e.origin.host
+        };
+        match latest.iter_mut().find(same) {
+            Some(slot) if t > slot.1 => *slot = (e, t),
+            Some(_) => {}
+            None => latest.push((e, t)),
+        }
+    }
+    latest
+        .into_iter()
+        .filter(|(e, t)| !e.stopping && sweep_end - t > silence_ms)
+        .map(|(e, t)| {
+            let (line, st, text) = e.last.clone().expect("timed");
+            let fields = vec![
+                (
+                    "service".to_string(),
+                    e.origin.service.unwrap_or("").to_string(),
+                ),
+                ("last".to_string(), clock.short(t)),
+                ("silent_for".to_string(), span(sweep_end - t)),
+            ];
+            let fingerprint = super::fingerprint::of(rule, &fields, &e.origin);
+            let occurrence = Occurrence {
+                rule: ri as u32,
+                line,
+                stamp: Some(st),
+                stamp_text: None,
+                level: None,
+                text,
+                hit_line: None,
+                fields: fields.clone(),
+                fingerprint,
+                template: None,
+                phase: None,
+            };
+            Finding::raised(
+                ri as u32,
+                fingerprint,
+                (e.id, line),
+                st,
+                occurrence,
+                fields,
+                &e.origin,
+            )
+        })
+        .collect()
+}
+
+/// `2h 5m`, `12m`, `40s`.
+fn span(ms: i64) -> String {
+    let s = ms / 1000;
+    match (s / 3600, s / 60 % 60) {
+        (0, 0) => format!("{s}s"),
+        (0, m) => format!("{m}m"),
+        (h, 0) => format!("{h}h"),
+        (h, m) => format!("{h}h {m}m"),
+    }
+}
