@@ -129,6 +129,20 @@ fn parse_offset(s: &str) -> Option<i32> {
     (h <= 14 && m < 60).then_some(sign * (h * 3600 + m * 60))
 }
 
+/// A length of time as people say it: its two largest parts, `1h 17m`, `15m`, `1m 30s`, `40s`.
+pub fn duration(ms: i64) -> String {
+    let s = ms.max(0) / 1000;
+    let parts = [(s / 3600, "h"), (s / 60 % 60, "m"), (s % 60, "s")];
+    let first = parts.iter().position(|(n, _)| *n > 0).unwrap_or(2);
+    parts[first..(first + 2).min(3)]
+        .iter()
+        .enumerate()
+        .filter(|(i, (n, _))| *i == 0 || *n > 0)
+        .map(|(_, (n, u))| format!("{n}{u}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// `node3=-4s`: a host and the correction added to its times.
 pub fn parse_clock_offset(s: &str) -> Result<(String, i64), String> {
     let (host, d) = s
@@ -184,5 +198,10 @@ mod tests {
             ("node3".into(), -4000)
         );
         assert!(parse_clock_offset("node3").is_err());
+        assert_eq!(duration(15 * 60_000), "15m");
+        assert_eq!(duration(2 * 3_600_000), "2h");
+        assert_eq!(duration(90_000), "1m 30s");
+        assert_eq!(duration(4_679_321), "1h 17m");
+        assert_eq!(duration(400), "0s");
     }
 }

@@ -176,11 +176,11 @@ pub fn decide(
         if f.undecided_whole || before.judge(&rule.expected_in, None).is_none() {
             // Decided as a whole: too many to keep, or the state before expects nothing of it.
             f.undecided_whole = false;
-            f.phase = before.judge(&rule.expected_in, f.first_seen.map(|(k, _)| k));
-            f.fingerprint = base ^ Phase::salt(f.phase);
+            let p = before.judge(&rule.expected_in, f.first_seen.map(|(k, _)| k));
+            f.phase = p;
+            f.fingerprint = base ^ Phase::salt(p);
             for (_, o) in &mut f.evidence {
-                o.phase = f.phase;
-                o.fingerprint = f.fingerprint;
+                mark(o, p, f.fingerprint);
             }
             joined.add_file(vec![f], max_evidence);
             continue;
@@ -215,8 +215,7 @@ pub fn decide(
         for (file, mut o) in f.evidence {
             let p = judge(o.stamp);
             if let Some(g) = split.iter_mut().find(|g| g.phase == p) {
-                o.phase = p;
-                o.fingerprint = g.fingerprint;
+                mark(&mut o, p, g.fingerprint);
                 g.evidence.push((file, o));
             }
         }
@@ -226,6 +225,12 @@ pub fn decide(
         joined.add_file(split, max_evidence);
     }
     joined.findings
+}
+
+/// An evidence occurrence of a finding whose phase is now decided.
+fn mark(o: &mut crate::matching::Occurrence, phase: Option<Phase>, fingerprint: u64) {
+    o.phase = phase;
+    o.fingerprint = fingerprint;
 }
 
 #[cfg(test)]

@@ -72,7 +72,10 @@ pub fn silences(
                     e.origin.service.unwrap_or("").to_string(),
                 ),
                 ("last".to_string(), clock.short(t)),
-                ("silent_for".to_string(), span(sweep_end - t)),
+                (
+                    "silent_for".to_string(),
+                    super::clock::duration(sweep_end - t),
+                ),
             ];
             let fingerprint = super::fingerprint::of(rule, &fields, &e.origin);
             let occurrence = Occurrence {
@@ -99,15 +102,4 @@ pub fn silences(
             )
         })
         .collect()
-}
-
-/// `2h 5m`, `12m`, `40s`.
-fn span(ms: i64) -> String {
-    let s = ms / 1000;
-    match (s / 3600, s / 60 % 60) {
-        (0, 0) => format!("{s}s"),
-        (0, m) => format!("{m}m"),
-        (h, 0) => format!("{h}h"),
-        (h, m) => format!("{h}h {m}m"),
-    }
 }

@@ -75,7 +75,7 @@ pub fn write_incidents(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::
     writeln!(
         out,
         "{BOLD}INCIDENTS{BOLD:#} {DIM}(split by {} of quiet; times in {}){DIM:#}",
-        span(s.incident_gap_ms),
+        finding::clock::duration(s.incident_gap_ms),
         s.clock.name
     )?;
     for (n, inc) in s.incidents.iter().enumerate() {
@@ -252,13 +252,4 @@ pub fn write_timeline(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::R
         )?;
     }
     out.flush()
-}
-
-/// `15m`, `90s`, `2h`.
-pub fn span(ms: i64) -> String {
-    match ms {
-        m if m % 3_600_000 == 0 => format!("{}h", m / 3_600_000),
-        m if m % 60_000 == 0 => format!("{}m", m / 60_000),
-        m => format!("{}s", m / 1000),
-    }
 }

@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::Summary;
 use super::incidents::{TIMELINE_CAP, place, timeline};
 use crate::finding::fingerprint::hex;
-use crate::finding::incident::Tie;
 use crate::finding::timeline::FOLD_MS;
 use crate::rules::Rule;
 
@@ -106,12 +105,7 @@ pub fn incidents<'a>(s: &'a Summary, rules: &'a [Rule]) -> Vec<IncidentJson<'a>>
                             at: place(s, l.at),
                             count: l.count,
                             tie: l.tie.kind(),
-                            after: match l.tie {
-                                Tie::Declared { after } | Tie::LowerLayer { after } => {
-                                    Some(fp(after))
-                                }
-                                _ => None,
-                            },
+                            after: l.tie.after().map(fp),
                         }
                     })
                     .collect(),
