@@ -53,6 +53,16 @@ pub fn load_rules(p: &PackArgs) -> Result<Vec<Rule>, i32> {
     }
 }
 
+/// Loads the Run Book scenarios of the same packs, saying on stderr what is wrong (exit 2).
+pub fn load_scenarios(p: &PackArgs) -> Result<rules::scenario::Scenarios, i32> {
+    rules::load_scenarios(&p.rules, p.no_builtin_rules).map_err(|errors| {
+        for e in errors {
+            eprintln!("logtriage: rule pack error: {e}");
+        }
+        EXIT_ERROR
+    })
+}
+
 /// Reads `--since`/`--until`: RFC 3339, a civil time, or a span back from now.
 pub(crate) fn parse_time_bound(s: &str) -> Result<i64, String> {
     let s = s.trim();
@@ -178,6 +188,27 @@ pub fn rules_test(packs: &PackArgs) -> i32 {
                     check_io(writeln!(out, "    {l}"));
                 }
             }
+        }
+    }
+    let scenarios = match load_scenarios(packs) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    for (i, sc) in scenarios.scenarios.iter().enumerate() {
+        let wrong = crate::finding::scenario::check_examples(&scenarios, i);
+        failed += wrong.len();
+        passed += sc.examples.len() - wrong.len();
+        for (line, got) in wrong {
+            let what = if got {
+                "holds but should not"
+            } else {
+                "should hold but does not"
+            };
+            check_io(writeln!(
+                out,
+                "FAIL scenario {} ({}:{line}): example {what}",
+                sc.id, sc.pack
+            ));
         }
     }
     let no_examples: Vec<&str> = matcher

@@ -25,6 +25,7 @@ pub fn sweep(
 ) -> Result<Sweep, i32> {
     let started = Instant::now();
     let mut rules = load_rules(&args.packs)?;
+    let scenarios = super::load_scenarios(&args.packs)?;
     let today = jiff::ZonedDateTime::now().date().to_string();
     let config = match crate::config::load(args.config.as_deref(), &today) {
         Ok(c) => c,
@@ -170,9 +171,12 @@ pub fn sweep(
     let summary = collector.finish(
         &matcher.rules,
         min,
-        args.incident_gap,
-        args.silence,
-        clock,
+        crate::report::Story {
+            incident_gap_ms: args.incident_gap,
+            silence_ms: args.silence,
+            clock,
+            scenarios: &scenarios,
+        },
         started.elapsed().as_millis(),
     );
     // What could not be read is said on stderr, in every format: a report sent to a file

@@ -7,7 +7,10 @@
 
 use super::Finding;
 use super::clock::Clock;
-use crate::rules::{Layer, Rule, Severity};
+use super::scenario::{Server, Situation, Verdict};
+use super::silence::StreamEnd;
+use crate::rules::scenario::Scenarios;
+use crate::rules::{EffectKind, Layer, Rule, Severity};
 
 /// What ties a chain's finding to one before it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -66,6 +69,17 @@ pub struct Incident {
     pub chain: Vec<Link>,
     pub hosts: Vec<String>,
     pub services: Vec<&'static str>,
+    /// The servers that failed in it, what the scenarios were judged on.
+    pub situation: Situation,
+    /// The Run Book scenarios that hold, the incident's first.
+    pub scenarios: Vec<Verdict>,
+}
+
+/// What the incidents are judged against besides the findings: the Run Book scenarios, and how
+/// the sweep's streams ended (which servers of each role it saw, and until when they logged).
+pub struct Fleet<'a> {
+    pub scenarios: &'a Scenarios,
+    pub ends: &'a [StreamEnd],
 }
 
 /// Cuts the sweep's findings into incidents. `findings` are the report's, sorted; the result
@@ -75,6 +89,7 @@ pub fn incidents(
     rules: &[Rule],
     gap_ms: i64,
     clock: &Clock,
+    fleet: &Fleet,
 ) -> Vec<Incident> {
     let spans = spans(findings, clock);
     // The medium-or-worse bursts, by time: they decide where incidents are.
@@ -94,7 +109,12 @@ pub fn incidents(
     }
     windows
         .into_iter()
-        .map(|(start, end)| incident(findings, &spans, rules, start, end))
+        .map(|(start, end)| {
+            let mut inc = incident(findings, &spans, rules, start, end);
+            inc.situation = situation(&inc, findings, rules, clock, fleet);
+            inc.scenarios = super::scenario::judge(fleet.scenarios, &inc.situation, clock);
+            inc
+        })
         .collect()
 }
 
@@ -207,5 +227,147 @@ fn incident(findings: &[Finding], spans: &Spans, rules: &[Rule], start: i64, end
         chain,
         hosts,
         services,
+        situation: Situation::default(),
+        scenarios: Vec::new(),
+    }
+}
+
+/// The servers that failed in an incident (the chain's findings whose rules have an `effect`),
+/// and the sweep's servers of each role.
+fn situation(
+    inc: &Incident,
+    findings: &[Finding],
+    rules: &[Rule],
+    clock: &Clock,
+    fleet: &Fleet,
+) -> Situation {
+    let mut sit = Situation::default();
+    for e in fleet.ends {
+        let (Some(service), Some(host)) = (e.origin.service, e.origin.host.as_ref()) else {
+            continue;
+        };
+        if e.origin.container.is_some() {
+            continue;
+        }
+        sit.seen
+            .entry(service.to_string())
+            .or_default()
+            .insert(host.clone());
+        if let Some((_, st, _)) = &e.last {
+            let t = clock.instant(st, Some(host));
+            match sit
+                .logging_until
+                .iter_mut()
+                .find(|(r, h, _)| r == service && h == host)
+            {
+                Some(slot) => slot.2 = slot.2.max(t),
+                None => sit
+                    .logging_until
+                    .push((service.to_string(), host.clone(), t)),
+            }
+        }
+    }
+    for link in &inc.chain {
+        let f = &findings[link.finding];
+        let rule = &rules[f.rule as usize];
+        let Some(effect) = &rule.effect else { continue };
+        let Some(role) = effect.role.as_deref().or(f.origin.service) else {
+            continue;
+        };
+        // Each server with the reason its own occurrence gives.
+        let mut hosts: Vec<(Option<String>, String)> = Vec::new();
+        let said = |fs: &[(String, String)]| clip(&super::summary(rule, fs), 90);
+        match &effect.host_field {
+            Some(field) => {
+                let each =
+                    std::iter::once(&f.fields).chain(f.evidence.iter().map(|(_, o)| &o.fields));
+                for fs in each {
+                    for (_, v) in fs.iter().filter(|(k, _)| k == field) {
+                        for h in hosts_in(v) {
+                            if !hosts.iter().any(|(x, _)| x.as_deref() == Some(&h)) {
+                                hosts.push((Some(h), said(fs)));
+                            }
+                        }
+                    }
+                }
+            }
+            None if effect.role.is_some() => {}
+            None => hosts.push((f.origin.host.clone(), said(&f.fields))),
+        }
+        if hosts.is_empty() && effect.role.is_some() {
+            // Another server, not named: counted once, as seen by this log.
+            hosts.push((None, said(&f.fields)));
+        }
+        let seen_by = match (f.origin.service, &f.origin.host) {
+            (Some(s), Some(h)) => format!("{s} on {h}"),
+            (Some(s), None) => s.to_string(),
+            (None, Some(h)) => h.clone(),
+            (None, None) => "a client".to_string(),
+        };
+        for (host, reason) in hosts {
+            let unit = match (&host, effect.is) {
+                (Some(h), EffectKind::DiskLost) => format!("{h} ({reason})"),
+                (Some(h), _) => h.clone(),
+                (None, _) => format!("(seen by {seen_by})"),
+            };
+            let server = Server {
+                role: role.to_string(),
+                host,
+                unit,
+                at: link.first,
+                reason,
+                finding: Some(link.finding),
+                reported: effect.role.is_some(),
+            };
+            let list = match effect.is {
+                EffectKind::Down => &mut sit.down,
+                EffectKind::NotServing => &mut sit.not_serving,
+                EffectKind::DiskLost => &mut sit.disks_lost,
+            };
+            Situation::add(list, server);
+        }
+    }
+    sit.settle();
+    sit
+}
+
+/// The hosts a field names: `node3:9997[1f0a]`, `[dn1:9866, dn2:9866]`, `10.0.0.7:50010`.
+/// Tokens with a port are hosts (ids in brackets are not); a value without one is one host.
+fn hosts_in(value: &str) -> Vec<String> {
+    let tokens: Vec<&str> = value
+        .split(|c: char| c == '[' || c == ']' || c == ',' || c.is_whitespace())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let with_port: Vec<String> = tokens
+        .iter()
+        .filter_map(|t| t.rsplit_once(':'))
+        .filter(|(h, p)| !h.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+        .map(|(h, _)| h.trim_start_matches('/').to_string())
+        .collect();
+    if !with_port.is_empty() {
+        return with_port;
+    }
+    match tokens.as_slice() {
+        [one] => vec![one.trim_start_matches('/').to_string()],
+        _ => Vec::new(),
+    }
+}
+
+fn clip(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => format!("{}...", &s[..i]),
+        None => s.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn hosts_a_field_names() {
+        assert_eq!(super::hosts_in("[node3:9997[100006d30700006]]"), ["node3"]);
+        assert_eq!(super::hosts_in("10.0.0.7:50010"), ["10.0.0.7"]);
+        assert_eq!(super::hosts_in("[dn1:9866, dn2:9866]"), ["dn1", "dn2"]);
+        assert_eq!(super::hosts_in("dn4"), ["dn4"]);
+        assert_eq!(super::hosts_in("/10.0.0.9:2181"), ["10.0.0.9"]);
     }
 }

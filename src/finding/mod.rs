@@ -7,6 +7,7 @@ pub mod clock;
 pub mod fingerprint;
 pub mod incident;
 pub mod phase;
+pub mod scenario;
 pub mod silence;
 pub mod templates;
 pub mod threshold;

@@ -11,7 +11,7 @@ use crate::finding::{self, Finding};
 use crate::rules::Rule;
 
 /// Chain entries shown per incident before the rest are folded into one line.
-const CHAIN_SHOWN: usize = 12;
+const CHAIN_SHOWN: usize = 6;
 
 /// A first step is cut here in the INCIDENTS section (the finding shows it whole).
 const STEP_CHARS: usize = 200;
@@ -134,6 +134,7 @@ fn write_incident(
         "     {DIM}why: {}{DIM:#}",
         wrap(&inc.origin_reason, WIDTH - 10, "          ")
     )?;
+    write_scenario(out, s, inc)?;
     writeln!(out, "     Then:")?;
     let rest: Vec<(usize, &Link)> = inc
         .chain
@@ -155,7 +156,10 @@ fn write_incident(
         writeln!(out, "       {DIM}nothing else{DIM:#}")?;
     }
     writeln!(out, "     First steps:")?;
-    for (i, step) in rule.runbook.iter().take(2).enumerate() {
+    // The scenario's steps first (what the Run Book says to do for this case), then the
+    // origin's own.
+    let steps = super::story_json::first_steps(s, inc, rule);
+    for (i, step) in steps.into_iter().enumerate() {
         // The finding below gives the steps whole.
         writeln!(
             out,
@@ -165,6 +169,75 @@ fn write_incident(
         )?;
     }
     Ok(())
+}
+
+/// The incident's Run Book scenario with its evidence, the others that hold, or (when none
+/// does) the servers that failed.
+fn write_scenario(out: &mut dyn Write, s: &Summary, inc: &Incident) -> io::Result<()> {
+    let Some(first) = inc.scenarios.first() else {
+        let sit = &inc.situation;
+        let failed: Vec<String> = [
+            ("down", &sit.down),
+            ("not serving", &sit.not_serving),
+            ("disks lost", &sit.disks_lost),
+        ]
+        .iter()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(what, l)| {
+            let each: Vec<String> = l.iter().map(|x| format!("{} {}", x.role, x.unit)).collect();
+            format!("{what}: {}", each.join(", "))
+        })
+        .collect();
+        if !failed.is_empty() {
+            writeln!(
+                out,
+                "     Run Book scenario: {DIM}none of the recovery scenarios holds; {}{DIM:#}",
+                wrap(&failed.join("; "), WIDTH - 50, "       ")
+            )?;
+        }
+        return Ok(());
+    };
+    let sc = &s.scenarios.scenarios[first.scenario];
+    let st = scenario_style(sc.class);
+    writeln!(
+        out,
+        "     Run Book scenario: {st}{}{st:#}",
+        wrap(
+            &format!("{}: {}", sc.section, sc.title),
+            WIDTH - 24,
+            "       "
+        )
+    )?;
+    for e in first.evidence.iter().take(3) {
+        writeln!(
+            out,
+            "       {}",
+            wrap(&clip(e, 300), WIDTH - 7, "         ")
+        )?;
+    }
+    let also: Vec<&str> = inc
+        .scenarios
+        .iter()
+        .skip(1)
+        .map(|v| s.scenarios.scenarios[v.scenario].title.as_str())
+        .collect();
+    if !also.is_empty() {
+        writeln!(
+            out,
+            "       {DIM}also: {}{DIM:#}",
+            wrap(&also.join("; "), WIDTH - 13, "         ")
+        )?;
+    }
+    Ok(())
+}
+
+fn scenario_style(c: crate::rules::scenario::Class) -> anstyle::Style {
+    use crate::rules::scenario::Class;
+    match c {
+        Class::DataLoss => sev_style(crate::rules::Severity::Critical),
+        Class::Intervention | Class::Zombie => sev_style(crate::rules::Severity::High),
+        Class::Automatic | Class::SingleWorker => sev_style(crate::rules::Severity::Medium),
+    }
 }
 
 fn write_link(

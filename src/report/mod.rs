@@ -110,6 +110,8 @@ pub struct Summary {
     pub incident_gap_ms: i64,
     /// The zone log times without one are read in, and the hosts' clock corrections.
     pub clock: finding::clock::Clock,
+    /// The Run Book scenarios the incidents were judged against.
+    pub scenarios: crate::rules::scenario::Scenarios,
     /// The worst reported finding's severity (for the exit code).
     pub max_severity: Option<Severity>,
 }
@@ -188,6 +190,7 @@ impl Collector {
                 incidents: Vec::new(),
                 incident_gap_ms: 0,
                 clock: Default::default(),
+                scenarios: Default::default(),
                 max_severity: None,
             },
             hosts,
@@ -429,11 +432,10 @@ impl Collector {
         mut self,
         rules: &[Rule],
         min_severity: Severity,
-        incident_gap_ms: i64,
-        silence_ms: i64,
-        clock: finding::clock::Clock,
+        story: Story,
         duration_ms: u128,
     ) -> Summary {
+        let clock = story.clock;
         let mut ends = std::mem::take(&mut self.ends);
         let hosts = &self.hosts;
         let mut aggregate = Aggregate::default();
@@ -522,7 +524,12 @@ impl Collector {
                 e
             })
             .collect();
-        all.extend(finding::silence::silences(&ends, rules, &clock, silence_ms));
+        all.extend(finding::silence::silences(
+            &ends,
+            rules,
+            &clock,
+            story.silence_ms,
+        ));
         self.suppress(&mut all, rules);
         all.retain(|f| f.severity(rules) >= min_severity);
         self.summary.max_severity = all
@@ -532,11 +539,26 @@ impl Collector {
             .max();
         finding::sort(&mut all, rules);
         self.summary.triage = finding::triage::triage(&all, rules);
-        self.summary.incidents = finding::incident::incidents(&all, rules, incident_gap_ms, &clock);
-        self.summary.incident_gap_ms = incident_gap_ms;
+        let fleet = finding::incident::Fleet {
+            scenarios: story.scenarios,
+            ends: &ends,
+        };
+        self.summary.incidents =
+            finding::incident::incidents(&all, rules, story.incident_gap_ms, &clock, &fleet);
+        self.summary.incident_gap_ms = story.incident_gap_ms;
+        self.summary.scenarios = story.scenarios.clone();
         self.summary.clock = clock;
         self.summary.findings = all;
         self.summary.duration_ms = duration_ms;
         self.summary
     }
+}
+
+/// How the sweep's story is told (`Collector::finish`): the quiet gap between incidents, the
+/// silence that makes a log "stopped", the clock, the Run Book scenarios.
+pub struct Story<'a> {
+    pub incident_gap_ms: i64,
+    pub silence_ms: i64,
+    pub clock: finding::clock::Clock,
+    pub scenarios: &'a crate::rules::scenario::Scenarios,
 }

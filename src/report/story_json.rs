@@ -8,6 +8,8 @@ use serde::Serialize;
 use super::Summary;
 use super::incidents::{TIMELINE_CAP, place, timeline};
 use crate::finding::fingerprint::hex;
+use crate::finding::incident::Incident;
+use crate::finding::scenario::{Server, Verdict};
 use crate::finding::timeline::FOLD_MS;
 use crate::rules::Rule;
 
@@ -19,7 +21,45 @@ pub struct IncidentJson<'a> {
     services: &'a [&'static str],
     origin: OriginJson<'a>,
     chain: Vec<LinkJson<'a>>,
-    first_steps: &'a [String],
+    /// The Run Book recovery scenario the incident is (the first that holds), with the
+    /// evidence for each of its conditions; null when none holds.
+    scenario: Option<ScenarioJson<'a>>,
+    /// The other scenarios that hold.
+    also: Vec<ScenarioJson<'a>>,
+    /// The servers that failed in it: what the scenarios were judged on.
+    failed: FailedJson,
+    /// The scenario's first steps, then the origin's (as the human report shows them).
+    first_steps: Vec<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ScenarioJson<'a> {
+    id: &'a str,
+    /// data-loss | intervention | zombie | automatic | single-worker
+    class: &'static str,
+    section: &'a str,
+    title: &'a str,
+    says: &'a str,
+    evidence: &'a [String],
+    steps: &'a [String],
+}
+
+#[derive(Serialize)]
+struct FailedJson {
+    down: Vec<ServerJson>,
+    not_serving: Vec<ServerJson>,
+    disks_lost: Vec<ServerJson>,
+}
+
+#[derive(Serialize)]
+struct ServerJson {
+    role: String,
+    host: Option<String>,
+    /// What is counted: the host, a disk on it, or who saw an unnamed server fail.
+    unit: String,
+    at: String,
+    reason: String,
+    fingerprint: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -109,9 +149,63 @@ pub fn incidents<'a>(s: &'a Summary, rules: &'a [Rule]) -> Vec<IncidentJson<'a>>
                         }
                     })
                     .collect(),
-                first_steps: &origin_rule.runbook[..origin_rule.runbook.len().min(2)],
+                scenario: inc.scenarios.first().map(|v| scenario_json(s, v)),
+                also: inc
+                    .scenarios
+                    .iter()
+                    .skip(1)
+                    .map(|v| scenario_json(s, v))
+                    .collect(),
+                failed: FailedJson {
+                    down: servers(s, &inc.situation.down),
+                    not_serving: servers(s, &inc.situation.not_serving),
+                    disks_lost: servers(s, &inc.situation.disks_lost),
+                },
+                first_steps: first_steps(s, inc, origin_rule),
             }
         })
+        .collect()
+}
+
+fn scenario_json<'a>(s: &'a Summary, v: &'a Verdict) -> ScenarioJson<'a> {
+    let sc = &s.scenarios.scenarios[v.scenario];
+    ScenarioJson {
+        id: &sc.id,
+        class: sc.class.as_str(),
+        section: &sc.section,
+        title: &sc.title,
+        says: &sc.says,
+        evidence: &v.evidence,
+        steps: &sc.steps,
+    }
+}
+
+fn servers(s: &Summary, list: &[Server]) -> Vec<ServerJson> {
+    list.iter()
+        .map(|x| ServerJson {
+            role: x.role.clone(),
+            host: x.host.clone(),
+            unit: x.unit.clone(),
+            at: s.clock.rfc3339(x.at),
+            reason: x.reason.clone(),
+            fingerprint: x.finding.map(|i| hex(s.findings[i].fingerprint)),
+        })
+        .collect()
+}
+
+/// The scenario's first two steps and the origin's first, or the origin's first two.
+pub fn first_steps<'a>(s: &'a Summary, inc: &Incident, origin: &'a Rule) -> Vec<&'a str> {
+    let scenario: &[String] = inc
+        .scenarios
+        .first()
+        .map(|v| &s.scenarios.scenarios[v.scenario].steps[..])
+        .unwrap_or_default();
+    let own = if scenario.is_empty() { 2 } else { 1 };
+    scenario
+        .iter()
+        .take(2)
+        .chain(origin.runbook.iter().take(own))
+        .map(String::as_str)
         .collect()
 }
 

@@ -3,6 +3,7 @@
 
 pub mod builtin;
 pub mod pack;
+pub mod scenario;
 pub mod suggest;
 
 use std::fmt;
@@ -140,6 +141,39 @@ pub struct Rule {
     pub follows: Option<Follows>,
     /// Raised by the sweep's analysis rather than found in a line (no literals, no examples).
     pub raised_by: Option<RaisedBy>,
+    /// What the failure does to a server (for the Run Book scenarios, `finding::scenario`).
+    pub effect: Option<Effect>,
+}
+
+/// What a failure does to a server: the data the Run Book scenarios are judged from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum EffectKind {
+    /// The process stopped, exited or never started.
+    Down,
+    /// The process runs but does not serve (a zombie: no file handles, no threads, no sockets).
+    NotServing,
+    /// A disk is lost (I/O errors, a read-only remount, a failed volume).
+    DiskLost,
+}
+
+impl EffectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EffectKind::Down => "down",
+            EffectKind::NotServing => "not-serving",
+            EffectKind::DiskLost => "disk-lost",
+        }
+    }
+}
+
+/// A rule's `effect`: on the server whose log it is in, or (`role`, the host named by the
+/// field `host_field`) on another server it reports about.
+#[derive(Clone, Debug)]
+pub struct Effect {
+    pub is: EffectKind,
+    pub role: Option<String>,
+    pub host_field: Option<String>,
 }
 
 /// What raises a rule that no line matches.
@@ -165,23 +199,17 @@ impl Rule {
     }
 }
 
-/// Loads the built-in packs (unless `no_builtin`) and the user's packs (files, or folders of
-/// `*.toml`), and checks ids are unique across all of them.
-pub fn load(
+/// The texts of the built-in packs (unless `no_builtin`) and of the user's packs (files, or
+/// folders of `*.toml`), labelled for errors; and what could not be read.
+fn pack_texts(
     user_paths: &[std::path::PathBuf],
     no_builtin: bool,
-) -> Result<Vec<Rule>, Vec<PackError>> {
-    let mut rules = Vec::new();
+) -> (Vec<(String, String)>, Vec<PackError>) {
+    let mut texts = Vec::new();
     let mut errors = Vec::new();
-    let add = |label: &str, text: &str, rules: &mut Vec<Rule>, errors: &mut Vec<PackError>| {
-        match pack::parse_pack(label, text) {
-            Ok(r) => rules.extend(r),
-            Err(e) => errors.extend(e),
-        }
-    };
     if !no_builtin {
         for (label, text) in builtin::BUILTIN_PACKS {
-            add(label, text, &mut rules, &mut errors);
+            texts.push((label.to_string(), text.to_string()));
         }
     }
     for path in user_paths {
@@ -190,12 +218,9 @@ pub fn load(
                 for f in files {
                     let label = f.display().to_string();
                     match std::fs::read(&f) {
-                        Ok(bytes) => add(
-                            &label,
-                            &String::from_utf8_lossy(&bytes),
-                            &mut rules,
-                            &mut errors,
-                        ),
+                        Ok(bytes) => {
+                            texts.push((label, String::from_utf8_lossy(&bytes).into_owned()))
+                        }
                         Err(e) => errors.push(PackError::new(
                             &label,
                             0,
@@ -206,6 +231,42 @@ pub fn load(
                 }
             }
             Err(e) => errors.push(PackError::new(&path.display().to_string(), 0, None, e)),
+        }
+    }
+    (texts, errors)
+}
+
+/// The Run Book scenarios and roles of the same packs `load` reads.
+pub fn load_scenarios(
+    user_paths: &[std::path::PathBuf],
+    no_builtin: bool,
+) -> Result<scenario::Scenarios, Vec<PackError>> {
+    let (texts, mut errors) = pack_texts(user_paths, no_builtin);
+    let mut all = scenario::Scenarios::default();
+    for (label, text) in &texts {
+        if let Err(e) = scenario::parse(label, text, &mut all) {
+            errors.extend(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(all)
+    } else {
+        Err(errors)
+    }
+}
+
+/// Loads the built-in packs (unless `no_builtin`) and the user's packs (files, or folders of
+/// `*.toml`), and checks ids are unique across all of them.
+pub fn load(
+    user_paths: &[std::path::PathBuf],
+    no_builtin: bool,
+) -> Result<Vec<Rule>, Vec<PackError>> {
+    let (texts, mut errors) = pack_texts(user_paths, no_builtin);
+    let mut rules = Vec::new();
+    for (label, text) in &texts {
+        match pack::parse_pack(label, text) {
+            Ok(r) => rules.extend(r),
+            Err(e) => errors.extend(e),
         }
     }
     let mut seen: std::collections::HashMap<&str, &Rule> = std::collections::HashMap::new();

@@ -52,6 +52,13 @@ struct PackFile {
     pack: Option<PackDefaults>,
     #[serde(default)]
     rule: Vec<Spanned<RuleDef>>,
+    /// Run Book scenarios and the roles they count: allowed here, read by `rules::scenario`.
+    #[allow(dead_code)]
+    #[serde(default)]
+    scenario: Vec<toml::Value>,
+    #[allow(dead_code)]
+    #[serde(default)]
+    role: Vec<toml::Value>,
 }
 
 #[derive(Deserialize)]
@@ -94,6 +101,15 @@ struct RuleDef {
     expected_in: Vec<Phase>,
     follows: Option<FollowsDef>,
     raised_by: Option<super::RaisedBy>,
+    effect: Option<EffectDef>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EffectDef {
+    is: super::EffectKind,
+    role: Option<String>,
+    host: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -358,6 +374,37 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             },
             None => None,
         };
+        let effect = def.effect.map(|e| super::Effect {
+            is: e.is,
+            role: e.role,
+            host_field: e.host,
+        });
+        if let Some(e) = &effect {
+            if let Some(role) = &e.role
+                && !crate::source::origin::is_service_name(role)
+            {
+                bad(
+                    format!(
+                        "effect role {role:?} is not a service logtriage knows ({})",
+                        crate::source::origin::service_names().join(", ")
+                    ),
+                    &mut errors,
+                );
+            }
+            if let Some(h) = &e.host_field {
+                let named = regex
+                    .as_ref()
+                    .is_some_and(|r| r.capture_names().flatten().any(|n| n == h));
+                if !named || e.role.is_none() {
+                    bad(
+                        format!(
+                            "effect host {h:?} must name a group of the rule's regex, and needs a role"
+                        ),
+                        &mut errors,
+                    );
+                }
+            }
+        }
         let mut examples = Vec::new();
         for ex in def.examples {
             let ex_line = lines.of(ex.span().start);
@@ -416,6 +463,7 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             expected_in: def.expected_in,
             follows,
             raised_by: def.raised_by,
+            effect,
         });
     }
     if errors.is_empty() {

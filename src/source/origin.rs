@@ -74,6 +74,36 @@ const SPARK_DRIVER: Service = svc("spark-driver", "spark", App);
 const MR_AM: Service = svc("mapreduce", "yarn", Data);
 const SPARK_EXECUTOR: Service = svc("spark-executor", "spark", App);
 
+/// Every service a path or content can name, in the Run Book's layer order.
+const SERVICES: &[&Service] = &[
+    &NAMENODE,
+    &DATANODE,
+    &JOURNALNODE,
+    &ZOOKEEPER,
+    &POSTGRESQL,
+    &RESOURCEMANAGER,
+    &NODEMANAGER,
+    &TSERVER,
+    &MASTER,
+    &KAFKA,
+    &MR_AM,
+    &ACC_GC,
+    &ACC_MONITOR,
+    &KOVERSE_SERVER,
+    &KOVERSE_WEBAPP,
+    &SPARK_DRIVER,
+    &SPARK_EXECUTOR,
+];
+
+/// The names of the services logtriage tells apart (an `Origin`'s `service`).
+pub fn service_names() -> Vec<&'static str> {
+    SERVICES.iter().map(|s| s.name).collect()
+}
+
+pub fn is_service_name(name: &str) -> bool {
+    SERVICES.iter().any(|s| s.name == name)
+}
+
 /// Strips rotation and compression suffixes: `x.log.3.gz` -> `x.log`, `x.log.2024-03-11` -> `x.log`.
 pub fn base_name(name: &str) -> &str {
     let mut n = name;
