@@ -235,6 +235,8 @@ pub struct FileAggregator<'r> {
     phase: Option<phase::State>,
     /// The phase markers seen, in order (at most `MAX_MARKS`), for `PartMerger`.
     marks: Vec<(Mark, Option<Stamp>)>,
+    /// Which of them are start-ups, with the time of the line before each.
+    restart_marks: Vec<phase::RestartAt>,
 }
 
 /// Phase markers a part keeps for joining it to the parts before it; past this, the part's own
@@ -259,6 +261,10 @@ pub struct Part {
     /// `end_phase`, its state at its end, is used).
     pub marks: Vec<(Mark, Option<Stamp>)>,
     pub end_phase: Option<phase::State>,
+    /// Its start-up markers (into `marks`), to be judged once the phase before it is known.
+    pub restart_marks: Vec<phase::RestartAt>,
+    /// Its start-ups, judged (a whole stream's, or the parts' once joined).
+    pub restarts: Vec<phase::Restart>,
 }
 
 impl<'r> FileAggregator<'r> {
@@ -281,6 +287,7 @@ impl<'r> FileAggregator<'r> {
             held: ByFingerprint::default(),
             phase: None,
             marks: Vec::new(),
+            restart_marks: Vec::new(),
         }
     }
 
@@ -296,6 +303,17 @@ impl<'r> FileAggregator<'r> {
             let now = self.phase.unwrap_or(phase::State::RUNNING);
             self.phase = Some(now.after(m, hit.stamp));
             if self.marks.len() < MAX_MARKS {
+                if m == Mark::Starting {
+                    let header = hit.event.split(|&b| b == b'\n').next().unwrap_or_default();
+                    self.restart_marks.push(phase::RestartAt {
+                        mark: self.marks.len(),
+                        line: hit.line,
+                        prev: hit.prev_stamp,
+                        text: String::from_utf8_lossy(&header[..header.len().min(300)])
+                            .trim_end()
+                            .to_string(),
+                    });
+                }
                 self.marks.push((m, hit.stamp));
             }
         }
@@ -410,6 +428,7 @@ impl<'r> FileAggregator<'r> {
         let mut part = self.into_parts();
         part.findings = phase::decide(part.findings, phase::State::RUNNING, rules, max_evidence);
         part.findings.retain(Finding::is_reported);
+        part.restarts = phase::restarts(phase::State::RUNNING, &part.marks, &part.restart_marks, 0);
         part
     }
 
@@ -424,6 +443,8 @@ impl<'r> FileAggregator<'r> {
             unknown_other: self.unknown.other,
             end_phase: self.phase,
             marks: self.marks,
+            restart_marks: self.restart_marks,
+            restarts: Vec::new(),
         }
     }
 }
@@ -447,6 +468,7 @@ pub struct PartMerger<'r> {
     rules: &'r [Rule],
     /// The stream's phase at the end of the parts joined so far.
     phase: phase::State,
+    restarts: Vec<phase::Restart>,
 }
 
 impl<'r> PartMerger<'r> {
@@ -458,12 +480,21 @@ impl<'r> PartMerger<'r> {
             max_evidence,
             rules,
             phase: phase::State::RUNNING,
+            restarts: Vec::new(),
         }
     }
 
     /// Adds the next part, whose first line is line `lines_before + 1` of the stream.
     pub fn push_at(&mut self, lines_before: u64, part: Part) {
         let mut findings = phase::decide(part.findings, self.phase, self.rules, self.max_evidence);
+        if part.marks.len() < MAX_MARKS {
+            self.restarts.extend(phase::restarts(
+                self.phase,
+                &part.marks,
+                &part.restart_marks,
+                lines_before,
+            ));
+        }
         self.phase = if part.marks.len() < MAX_MARKS {
             part.marks
                 .iter()
@@ -499,6 +530,8 @@ impl<'r> PartMerger<'r> {
             unknown_other: self.unknown_other,
             marks: Vec::new(),
             end_phase: Some(self.phase),
+            restart_marks: Vec::new(),
+            restarts: self.restarts,
         }
     }
 }

@@ -267,6 +267,29 @@ fn situation(
             }
         }
     }
+    // Addresses a start-up banner tied to a host ("host = dn2/10.0.0.12"): a server another
+    // log names by address is counted as that host.
+    let mut aliases: Vec<(&str, &str)> = Vec::new();
+    for f in findings {
+        let Some(host) = f.origin.host.as_deref() else {
+            continue;
+        };
+        if rules[f.rule as usize].marks.is_none() {
+            continue;
+        }
+        let each = std::iter::once(&f.fields).chain(f.evidence.iter().map(|(_, o)| &o.fields));
+        for (k, v) in each.flatten() {
+            if k == "address" && !aliases.iter().any(|(a, _)| a == v) {
+                aliases.push((v.as_str(), host));
+            }
+        }
+    }
+    let named = |h: String| -> String {
+        match aliases.iter().find(|(a, _)| *a == h) {
+            Some((_, host)) => host.to_string(),
+            None => h,
+        }
+    };
     for link in &inc.chain {
         let f = &findings[link.finding];
         let rule = &rules[f.rule as usize];
@@ -283,7 +306,7 @@ fn situation(
                     std::iter::once(&f.fields).chain(f.evidence.iter().map(|(_, o)| &o.fields));
                 for fs in each {
                     for (_, v) in fs.iter().filter(|(k, _)| k == field) {
-                        for h in hosts_in(v) {
+                        for h in hosts_in(v).into_iter().map(named) {
                             if !hosts.iter().any(|(x, _)| x.as_deref() == Some(&h)) {
                                 hosts.push((Some(h), said(fs)));
                             }

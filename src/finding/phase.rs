@@ -82,6 +82,55 @@ pub fn ended_stopping(end: Option<State>) -> bool {
     end.and_then(|s| s.phase) == Some(Phase::Shutdown)
 }
 
+/// A start-up marker as a part saw it: its index among the part's marks, its line, the time of
+/// the timed line before it, its header line.
+#[derive(Clone, Debug)]
+pub struct RestartAt {
+    pub mark: usize,
+    pub line: u64,
+    pub prev: Option<Stamp>,
+    pub text: String,
+}
+
+/// A daemon's start-up inside its log: when, the line before it, and whether a clean stop
+/// came before it.
+#[derive(Clone, Debug)]
+pub struct Restart {
+    pub line: u64,
+    pub stamp: Option<Stamp>,
+    pub prev: Option<Stamp>,
+    pub clean: bool,
+    pub text: String,
+}
+
+/// The restarts of a part (`at`, into its `marks`), judged by the state the part began in.
+pub fn restarts(
+    start: State,
+    marks: &[(Mark, Option<Stamp>)],
+    at: &[RestartAt],
+    lines_before: u64,
+) -> Vec<Restart> {
+    let mut out = Vec::new();
+    let mut state = start;
+    let mut next = at.iter().peekable();
+    for (i, &(m, stamp)) in marks.iter().enumerate() {
+        if let Some(r) = next.peek()
+            && r.mark == i
+        {
+            out.push(Restart {
+                line: r.line + lines_before,
+                stamp,
+                prev: r.prev,
+                clean: state.phase == Some(Phase::Shutdown),
+                text: r.text.clone(),
+            });
+            next.next();
+        }
+        state = state.after(m, stamp);
+    }
+    out
+}
+
 /// What a marker rule's event says about the stream's phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]

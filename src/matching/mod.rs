@@ -91,6 +91,9 @@ pub struct Hit<'a> {
     /// The rule's regex, for its named groups (captured only when someone asks).
     pub regex: Option<&'a regex::bytes::Regex>,
     pub fields: std::cell::OnceCell<Fields>,
+    /// For a start-up marker (`marks = "starting"`): the time of the last timed line before
+    /// it, for a gap that says the daemon was down (`finding::silence`).
+    pub prev_stamp: Option<crate::event::Stamp>,
 }
 
 /// Evidence text kept per event.

@@ -292,6 +292,9 @@ impl Collector {
                 origin: r.origin.clone(),
                 last: r.stats.last_time.take(),
                 stopping: r.ended_stopping,
+                first: r.stats.first_time,
+                lines: r.stats.lines,
+                restarts: std::mem::take(&mut r.restarts),
             },
         ));
         s.paths.push(r.path.clone());
@@ -524,6 +527,7 @@ impl Collector {
                 e
             })
             .collect();
+        all.extend(finding::silence::restart_gaps(&ends, rules, &clock));
         all.extend(finding::silence::silences(
             &ends,
             rules,

@@ -180,14 +180,18 @@ pub struct Effect {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RaisedBy {
-    /// A daemon's log ended while the sweep's other logs went on (`report::silence`).
+    /// A daemon's log ended while the sweep's other logs went on (`finding::silence`).
     Silence,
+    /// A gap in a daemon's log ended by its start-up with no clean stop before it
+    /// (`finding::silence`).
+    Restart,
 }
 
 impl RaisedBy {
     pub fn as_str(self) -> &'static str {
         match self {
             RaisedBy::Silence => "silence",
+            RaisedBy::Restart => "restart",
         }
     }
 }

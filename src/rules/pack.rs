@@ -298,7 +298,8 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             .as_ref()
             .map(|r| r.capture_names().flatten().collect())
             .unwrap_or_default();
-        for g in &def.group_by {
+        // A rule the analysis raises has the analysis's fields (`finding::silence`).
+        for g in def.group_by.iter().filter(|_| def.raised_by.is_none()) {
             if !names.contains(&g.as_str()) {
                 bad(
                     format!("group_by field {g:?} is not a named group of the regex"),

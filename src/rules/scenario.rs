@@ -262,8 +262,16 @@ pub fn parse(label: &str, text: &str, into: &mut Scenarios) -> Result<(), Vec<Pa
         let def = spanned.into_inner();
         let id = def.id.clone();
         let n_errors = errors.len();
-        let mut bad = |m: String| errors.push(PackError::new(label, line, Some(&id), m));
+        let mut bad = |m: String| {
+            errors.push(PackError::new(
+                label,
+                line,
+                None,
+                format!("scenario {id}: {m}"),
+            ))
+        };
         let mut when = Vec::new();
+        let conditions = def.when.len();
         for c in def.when {
             let roles = match c.role {
                 None => Vec::new(),
@@ -297,7 +305,7 @@ pub fn parse(label: &str, text: &str, into: &mut Scenarios) -> Result<(), Vec<Pa
                 )),
             }
         }
-        if when.is_empty() {
+        if conditions == 0 {
             bad("a scenario needs at least one condition (when)".into());
         }
         if def.steps.is_empty() {
@@ -341,9 +349,9 @@ pub fn parse(label: &str, text: &str, into: &mut Scenarios) -> Result<(), Vec<Pa
                 errors.push(PackError::new(
                     label,
                     ex_line,
-                    Some(&id),
+                    None,
                     format!(
-                        "example expect must be \"match\" or \"no-match\", not {:?}",
+                        "scenario {id}: example expect must be \"match\" or \"no-match\", not {:?}",
                         ex.expect
                     ),
                 ));

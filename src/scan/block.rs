@@ -36,13 +36,19 @@ pub struct StreamStats {
     /// The stream's last timed header line: its number, time and text (for logs that went
     /// silent, `report`).
     pub last_time: Option<(u64, Stamp, String)>,
+    /// The time of its first timed line (with `last_time` and `lines`: its usual spacing).
+    pub first_time: Option<Stamp>,
 }
 
 impl StreamStats {
-    /// Takes in the stats of the next part of the stream, whose first line is `lines_before + 1`.
-    pub fn absorb_last_time(&mut self, lines_before: u64, part: Option<(u64, Stamp, String)>) {
-        if let Some((line, st, text)) = part {
+    /// Takes in the times of the next part of the stream, whose first line is
+    /// `lines_before + 1`.
+    pub fn absorb_times(&mut self, lines_before: u64, part: &mut StreamStats) {
+        if let Some((line, st, text)) = part.last_time.take() {
             self.last_time = Some((line + lines_before, st, text));
+        }
+        if self.first_time.is_none() {
+            self.first_time = part.first_time;
         }
     }
 }
@@ -109,6 +115,8 @@ pub struct Scanner<'c, 'm> {
     cands: Vec<(u32, usize)>,
     /// Per rule without grouped fields: its fingerprint in this stream, once computed.
     fingerprints: Vec<Option<u64>>,
+    /// The time of the last timed header consumed before the current buffer.
+    before: Option<Stamp>,
 }
 
 impl<'c, 'm> Scanner<'c, 'm> {
@@ -123,12 +131,20 @@ impl<'c, 'm> Scanner<'c, 'm> {
             events: 0,
             cands: Vec::new(),
             fingerprints: vec![None; ctx.matcher.rules.len()],
+            before: None,
         }
     }
 
     /// Lines consumed so far (a last line without a newline counts).
     pub fn lines(&self) -> u64 {
         self.newlines + u64::from(!self.ended_with_newline)
+    }
+
+    /// The time of the first timed header among the first lines of `buf`.
+    fn first_stamp(&self, buf: &[u8]) -> Option<Stamp> {
+        buf.split(|&b| b == b'\n')
+            .take(1000)
+            .find_map(|l| self.layout.header(l).0)
     }
 
     /// The last timed header line of `buf` (which starts at this scanner's next line).
@@ -138,6 +154,19 @@ impl<'c, 'm> Scanner<'c, 'm> {
         let st = self.layout.header(line).0?;
         let text = String::from_utf8_lossy(&line[..line.len().min(300)]).into_owned();
         Some((self.line + count_lines(&buf[..h]), st, text))
+    }
+
+    /// The time of the last timed header in `before` (the buffer up to an event), else of the
+    /// last one consumed before this buffer.
+    fn stamp_before(&self, before: &[u8]) -> Option<Stamp> {
+        match frame::last_header(self.layout, before, 0, before.len()) {
+            Some(h) => {
+                self.layout
+                    .header(frame::line_at(before, h, before.len()))
+                    .0
+            }
+            None => self.before,
+        }
     }
 
     /// Scans `buf`, which starts at an event boundary. When `last`, all of it is consumed;
@@ -176,7 +205,7 @@ impl<'c, 'm> Scanner<'c, 'm> {
                 add_candidates(&mut self.cands, rules, h - s);
                 next = cursor.next_hit(buf, h + 1, hi);
             }
-            self.check_event(&buf[s..e], emit);
+            self.check_event(&buf[s..e], &buf[..s], emit);
             pos = e.max(hit + 1);
             if next.is_some_and(|(h, _)| h < pos) {
                 next = cursor.next_hit(buf, pos, hi);
@@ -190,8 +219,9 @@ impl<'c, 'm> Scanner<'c, 'm> {
         hi
     }
 
-    /// Runs the candidate rules (`self.cands`) on one event and emits what fires.
-    fn check_event(&mut self, event: &[u8], emit: &mut dyn FnMut(&Hit)) {
+    /// Runs the candidate rules (`self.cands`) on one event (`before` is the buffer up to it)
+    /// and emits what fires.
+    fn check_event(&mut self, event: &[u8], before: &[u8], emit: &mut dyn FnMut(&Hit)) {
         let ctx = self.ctx;
         self.cands.sort_unstable();
         // A level word's probe (`UNKNOWN`, the largest index) sorts last.
@@ -246,6 +276,11 @@ impl<'c, 'm> Scanner<'c, 'm> {
                 hit_at: at,
                 regex: rule.regex.as_ref(),
                 fields: fields.map(std::cell::OnceCell::from).unwrap_or_default(),
+                prev_stamp: if rule.marks == Some(crate::finding::phase::Mark::Starting) {
+                    self.stamp_before(before)
+                } else {
+                    None
+                },
             };
             emit(&hit);
         }
@@ -261,6 +296,7 @@ impl<'c, 'm> Scanner<'c, 'm> {
                 hit_at: 0,
                 regex: None,
                 fields: Default::default(),
+                prev_stamp: None,
             });
         }
     }
@@ -408,6 +444,13 @@ fn fill_and_scan(
             stats.last_time = Some(t);
         }
         let consumed = sc.scan(&buf[..len], eof, emit);
+        if stats.first_time.is_none() {
+            stats.first_time = sc.first_stamp(&buf[..consumed]);
+        }
+        // What the next buffer's first event comes after (one backward search per block).
+        if let Some(t) = sc.last_timed_header(&buf[..consumed]) {
+            sc.before = Some(t.1);
+        }
         buf.copy_within(consumed..len, 0);
         len -= consumed;
     }

@@ -215,12 +215,12 @@ struct Merging<'r> {
 impl Merging<'_> {
     fn add(&mut self, index: usize, stats: StreamStats, part: Part) {
         self.waiting.insert(index, (stats, part));
-        while let Some((st, part)) = self.waiting.remove(&self.next) {
+        while let Some((mut st, part)) = self.waiting.remove(&self.next) {
             if self.stats.error.is_none() {
-                self.stats.error = st.error.map(|e| absolute(&e, self.stats.bytes));
+                self.stats.error = st.error.take().map(|e| absolute(&e, self.stats.bytes));
             }
             self.merger.push_at(self.stats.lines, part);
-            self.stats.absorb_last_time(self.stats.lines, st.last_time);
+            self.stats.absorb_times(self.stats.lines, &mut st);
             self.stats.bytes += st.bytes;
             self.stats.lines += st.lines;
             self.stats.events += st.events;

@@ -95,6 +95,8 @@ pub struct FileReport {
     pub unknown_other: u64,
     /// The stream ended inside a clean shutdown (its last phase marker asked it to stop).
     pub ended_stopping: bool,
+    /// The daemon's start-ups inside the stream (for "down, then restarted").
+    pub restarts: Vec<crate::finding::phase::Restart>,
     pub occurrences: Vec<Occurrence>,
     /// Could not be read, or read only in part.
     pub error: Option<String>,
@@ -121,6 +123,7 @@ impl FileReport {
             unknown: Vec::new(),
             unknown_other: 0,
             ended_stopping: false,
+            restarts: Vec::new(),
             occurrences: Vec::new(),
             error: None,
             warning: None,
@@ -338,9 +341,9 @@ fn scan_split(
     };
     let mut lines_before = 0;
     let mut findings = Vec::with_capacity(parts.len());
-    for (st, f) in parts {
+    for (mut st, f) in parts {
         findings.push((lines_before, f));
-        stats.absorb_last_time(lines_before, st.last_time);
+        stats.absorb_times(lines_before, &mut st);
         lines_before += st.lines;
         stats.bytes += st.bytes;
         stats.lines += st.lines;
@@ -361,6 +364,7 @@ fn scan_split(
     report.unknown = part.unknown;
     report.unknown_other = part.unknown_other;
     report.ended_stopping = crate::finding::phase::ended_stopping(part.end_phase);
+    report.restarts = part.restarts;
     true
 }
 

@@ -516,6 +516,7 @@ impl InputScan<'_> {
             report.unknown = part.unknown;
             report.unknown_other = part.unknown_other;
             report.ended_stopping = crate::finding::phase::ended_stopping(part.end_phase);
+            report.restarts = part.restarts;
             report.error = stream_error(&stats, place);
             report.stats = stats;
             return report;
@@ -538,6 +539,7 @@ impl InputScan<'_> {
         report.unknown = part.unknown;
         report.unknown_other = part.unknown_other;
         report.ended_stopping = crate::finding::phase::ended_stopping(part.end_phase);
+        report.restarts = part.restarts;
         report
     }
 }
