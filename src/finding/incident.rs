@@ -279,7 +279,8 @@ fn situation(
         }
         let each = std::iter::once(&f.fields).chain(f.evidence.iter().map(|(_, o)| &o.fields));
         for (k, v) in each.flatten() {
-            if k == "address" && !aliases.iter().any(|(a, _)| a == v) {
+            // A loopback address (a banner's 127.0.1.1) names no one host.
+            if k == "address" && !v.starts_with("127.") && !aliases.iter().any(|(a, _)| a == v) {
                 aliases.push((v.as_str(), host));
             }
         }

@@ -122,6 +122,8 @@ pub struct Rule {
     pub not_regex: Option<regex::bytes::Regex>,
     pub levels: Option<Vec<Level>>,
     pub files: Option<globset::GlobSet>,
+    /// Globs on the path that exclude a file even when `files` matches it.
+    pub not_files: Option<globset::GlobSet>,
     pub summary: Option<String>,
     pub group_by: Vec<String>,
     pub threshold: Option<Threshold>,
@@ -200,6 +202,7 @@ impl Rule {
     /// Does the rule apply to a file at this path?
     pub fn applies_to(&self, path: &str) -> bool {
         self.files.as_ref().is_none_or(|g| g.is_match(path))
+            && !self.not_files.as_ref().is_some_and(|g| g.is_match(path))
     }
 }
 

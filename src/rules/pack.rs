@@ -85,6 +85,7 @@ struct RuleDef {
     not_regex: Option<String>,
     levels: Option<Vec<String>>,
     files: Option<Vec<String>>,
+    not_files: Option<Vec<String>>,
     summary: Option<String>,
     #[serde(default)]
     group_by: Vec<String>,
@@ -320,21 +321,21 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             }
             None => None,
         };
-        let files = match def.files {
-            Some(globs) => {
-                let mut b = globset::GlobSetBuilder::new();
-                for g in &globs {
-                    match globset::Glob::new(g) {
-                        Ok(g) => {
-                            b.add(g);
-                        }
-                        Err(e) => bad(format!("bad files glob {g:?}: {e}"), &mut errors),
+        let mut glob_set = |globs: Option<Vec<String>>, field: &str| {
+            let globs = globs?;
+            let mut b = globset::GlobSetBuilder::new();
+            for g in &globs {
+                match globset::Glob::new(g) {
+                    Ok(g) => {
+                        b.add(g);
                     }
+                    Err(e) => bad(format!("bad {field} glob {g:?}: {e}"), &mut errors),
                 }
-                b.build().ok()
             }
-            None => None,
+            b.build().ok()
         };
+        let files = glob_set(def.files, "files");
+        let not_files = glob_set(def.not_files, "not_files");
         let threshold = match def.threshold {
             Some(t) => match parse_duration_ms(&t.within) {
                 Some(ms) if t.count >= 1 => Some(Threshold {
@@ -451,6 +452,7 @@ pub fn parse_pack(label: &str, text: &str) -> Result<Vec<Rule>, Vec<PackError>> 
             not_regex,
             levels,
             files,
+            not_files,
             summary: def.summary,
             group_by: def.group_by,
             threshold,
@@ -524,6 +526,25 @@ runbook = ["Do it"]
 
         let e = parse_pack("p.toml", "[[rule]\nid = 1").unwrap_err();
         assert_eq!(e[0].line, 1);
+    }
+
+    #[test]
+    fn not_files_excludes_what_files_lets_in() {
+        let pack = GOOD.replace(
+            "runbook =",
+            "files = [\"*namenode*\"]\nnot_files = [\"*secondarynamenode*\"]\nrunbook =",
+        );
+        let r = &parse_pack("p.toml", &pack).unwrap()[0];
+        assert!(r.applies_to("logs/hadoop-hdfs-namenode-nn1.log"));
+        assert!(!r.applies_to("logs/hadoop-hdfs-secondarynamenode-nn1.log"));
+        assert!(!r.applies_to("logs/hadoop-hdfs-datanode-dn1.log"));
+        let pack = GOOD.replace("runbook =", "not_files = [\"*[\"]\nrunbook =");
+        let e = parse_pack("p.toml", &pack).unwrap_err();
+        assert!(
+            e[0].message.contains("bad not_files glob"),
+            "{}",
+            e[0].message
+        );
     }
 
     #[test]

@@ -157,6 +157,20 @@ mod tests {
     }
 
     #[test]
+    fn excerpts_of_one_machines_logs_name_one_host() {
+        // `.linesA-B` excerpts (tests/real/) are not two machines `ip-...135.lines1-785` and
+        // `ip-...135.lines1-1200` that share a short name.
+        let got = sweep(
+            &[
+                "hdfs/hadoop-root-datanode-ip-172-31-2-135.lines1-785.log",
+                "yarn/yarn-root-nodemanager-ip-172-31-2-135.lines1-1200.log",
+            ],
+            None,
+        );
+        assert_eq!(names(&got), ["ip-172-31-2-135", "ip-172-31-2-135"]);
+    }
+
+    #[test]
     fn two_machines_with_one_short_name_keep_their_full_names() {
         let got = sweep(
             &[

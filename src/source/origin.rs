@@ -57,6 +57,8 @@ const fn svc(name: &'static str, component: &'static str, layer: Layer) -> Servi
 use Layer::{Application as App, DataServices as Data, StorageCoordination as Storage};
 
 const NAMENODE: Service = svc("namenode", "hdfs", Storage);
+// Its own service: a SecondaryNameNode that fails is not the NameNode gone (Run Book scenarios).
+const SECONDARY_NAMENODE: Service = svc("secondarynamenode", "hdfs", Storage);
 const DATANODE: Service = svc("datanode", "hdfs", Storage);
 const JOURNALNODE: Service = svc("journalnode", "hdfs", Storage);
 const ZOOKEEPER: Service = svc("zookeeper", "zookeeper", Storage);
@@ -77,6 +79,7 @@ const SPARK_EXECUTOR: Service = svc("spark-executor", "spark", App);
 /// Every service a path or content can name, in the Run Book's layer order.
 const SERVICES: &[&Service] = &[
     &NAMENODE,
+    &SECONDARY_NAMENODE,
     &DATANODE,
     &JOURNALNODE,
     &ZOOKEEPER,
@@ -128,8 +131,27 @@ pub fn base_name(name: &str) -> &str {
     }
 }
 
-/// `hadoop-hdfs-datanode-HOST.log` / `yarn-yarn-nodemanager-HOST.log`: (daemon, HOST).
+/// `x.linesA-B.log` or `x.log.linesA-B` (an excerpt of `x.log`, lines A to B, as the labelled
+/// corpus names them) -> `x.log`; other names as they are.
+fn without_excerpt(name: &str) -> std::borrow::Cow<'_, str> {
+    let is_num = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    for (i, _) in name.match_indices(".lines") {
+        let rest = &name[i + ".lines".len()..];
+        let end = rest.find('.').unwrap_or(rest.len());
+        if rest[..end]
+            .split_once('-')
+            .is_some_and(|(a, b)| is_num(a) && is_num(b))
+        {
+            return format!("{}{}", &name[..i], &rest[end..]).into();
+        }
+    }
+    name.into()
+}
+
+/// `hadoop-hdfs-datanode-HOST.log` / `yarn-yarn-nodemanager-HOST.log`: (daemon, HOST). HOST
+/// ends at `.log`/`.out`; an excerpt's `.linesA-B` is no part of it.
 fn hadoop_daemon(name: &str) -> Option<(&'static Service, String)> {
+    let name = without_excerpt(name);
     let stem = name
         .strip_suffix(".log")
         .or_else(|| name.strip_suffix(".out"))?;
@@ -139,7 +161,7 @@ fn hadoop_daemon(name: &str) -> Option<(&'static Service, String)> {
         .or_else(|| stem.strip_prefix("mapred-"))?;
     for (daemon, s) in [
         ("-namenode-", &NAMENODE),
-        ("-secondarynamenode-", &NAMENODE),
+        ("-secondarynamenode-", &SECONDARY_NAMENODE),
         ("-datanode-", &DATANODE),
         ("-journalnode-", &JOURNALNODE),
         ("-resourcemanager-", &RESOURCEMANAGER),
@@ -449,6 +471,23 @@ mod tests {
             (Some("kafka"), Some("app1".into()))
         );
         assert_eq!(c("random.log"), (None, None));
+        // An excerpt (`.linesA-B`, before or after `.log`) names the same host as the log.
+        for p in [
+            "tests/real/hdfs/hadoop-root-datanode-ip-172-31-2-135.lines1-785.log",
+            "x/hadoop-root-datanode-ip-172-31-2-135.log.lines1-785",
+        ] {
+            let (o, clue) = classify_path(p);
+            assert_eq!(o.service, Some("datanode"), "{p}");
+            assert_eq!(clue.named.as_deref(), Some("ip-172-31-2-135"), "{p}");
+        }
+        // Only `.lines` + two numbers is an excerpt: a host may have `lines` in its name.
+        assert_eq!(
+            classify_path("x/yarn-yarn-nodemanager-dn1.lines.example.com.log")
+                .1
+                .named
+                .as_deref(),
+            Some("dn1.lines.example.com")
+        );
         assert_eq!(
             classify("x/hadoop-hdfs-namenode-nn1.log").layer,
             Some(Layer::StorageCoordination)
