@@ -174,6 +174,10 @@ pub struct TailArgs {
     /// Output: human (one block per finding) or ndjson (the `scan --format ndjson` object).
     #[arg(long, value_enum, default_value = "human")]
     pub format: TailFormat,
+    /// The zone of log times that state none (an IANA name, UTC or an offset), for the
+    /// RFC 3339 times of the NDJSON records. Default: this machine's zone.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
     /// Repeats of a shown fingerprint within this time are counted, not shown (0: show all).
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = crate::follow::parse_span)]
     pub cooldown: std::time::Duration,

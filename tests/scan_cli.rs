@@ -56,6 +56,7 @@ fn json_report_has_the_documented_shape() {
     let out = scan_cmd()
         .arg("--format")
         .arg("json")
+        .arg("--tz=UTC")
         .arg(&log)
         .stdout_for(1);
     let v = json(&out);
@@ -92,8 +93,8 @@ fn json_report_has_the_documented_shape() {
     }
     assert_eq!(f["rule"], "test.too-many-open-files");
     assert_eq!(f["count"], 2);
-    assert_eq!(f["first_seen"], "2024-03-11T02:14:31.010");
-    assert_eq!(f["last_seen"], "2024-03-11T02:15:31.010");
+    assert_eq!(f["first_seen"], "2024-03-11T02:14:31.010+00:00");
+    assert_eq!(f["last_seen"], "2024-03-11T02:15:31.010+00:00");
     // A JVM rule's finding belongs to the service that logged it.
     assert_eq!(f["component"], "app");
     assert_eq!(f["layer"], "application");
@@ -101,7 +102,7 @@ fn json_report_has_the_documented_shape() {
     assert_eq!(f["fingerprint"].as_str().unwrap().len(), 16);
     let e = &f["evidence"][0];
     assert_eq!(e["line"], 2);
-    assert_eq!(e["timestamp"], "2024-03-11T02:14:31.010");
+    assert_eq!(e["timestamp"], "2024-03-11T02:14:31.010+00:00");
     assert_eq!(e["level"], "ERROR");
     let text = e["text"].as_str().unwrap();
     assert!(
@@ -449,14 +450,29 @@ fn postgres_and_console_layouts() {
 2024-01-11 06:23:59.002 UTC [31] DETAIL:  max_connections is 100
 ";
     let log = write(d.path(), "postgresql-2024-01-11_000000.log", pg.as_bytes());
-    let out = scan_cmd().arg("--format=json").arg(&log).stdout_for(1);
+    let out = scan_cmd()
+        .args(["--format=json", "--tz=UTC"])
+        .arg(&log)
+        .stdout_for(1);
     let v = json(&out);
     assert_eq!(v["scan"]["layouts"]["postgresql"], 1);
     assert_eq!(v["findings"][0]["evidence"][0]["line"], 2);
     assert_eq!(
         v["findings"][0]["evidence"][0]["timestamp"],
-        "2024-01-11T06:23:59.001Z"
+        "2024-01-11T06:23:59.001+00:00"
     );
+    // A time that states its zone is converted to the report's (RFC 3339, with the offset).
+    let berlin = json(
+        &scan_cmd()
+            .args(["--format=json", "--tz=Europe/Berlin"])
+            .arg(&log)
+            .stdout_for(1),
+    );
+    assert_eq!(
+        berlin["findings"][0]["evidence"][0]["timestamp"],
+        "2024-01-11T07:23:59.001+01:00"
+    );
+    assert_eq!(berlin["findings"][0]["first_seen"], "2024-01-11T07:23:59.001+01:00");
     assert!(
         v["findings"][0]["evidence"][0]["text"]
             .as_str()
@@ -598,10 +614,15 @@ fn accumulo_events_in_both_files_count_once_and_older_ones_in_the_plain_log_stil
             .cloned()
             .expect("test.tserver-lock reported")
     };
-    let v = json(&scan_cmd().arg("--format=json").arg(d.path()).stdout_for(1));
+    let v = json(
+        &scan_cmd()
+            .args(["--format=json", "--tz=UTC"])
+            .arg(d.path())
+            .stdout_for(1),
+    );
     let f = lost_lock(&v);
     assert_eq!(f["count"], 2, "01:00 from the .log, 02:30 once: {f}");
-    assert_eq!(f["first_seen"], "2024-03-11T01:00:00");
+    assert_eq!(f["first_seen"], "2024-03-11T01:00:00.000+00:00");
     assert_eq!(f["files_total"], 2);
     // Without the debug log, the plain log counts whole.
     let v = json(

@@ -206,6 +206,10 @@ pub fn scan(args: ScanArgs) -> i32 {
     };
     let min = args.min_severity;
     let format = args.format;
+    // `sweep` says what is wrong with --tz and --clock-offset before any line is written.
+    let ndjson_clock =
+        crate::finding::clock::Clock::new(args.tz.as_deref(), args.clock_offset.clone())
+            .unwrap_or_default();
     let swept = sweep(&args, |r, collector, matcher| {
         if format == Format::Ndjson {
             collector.name_host(r, &matcher.rules);
@@ -214,7 +218,13 @@ pub fn scan(args: ScanArgs) -> i32 {
                 .into_iter()
                 .partition(|o| !collector.suppresses(r, o, &matcher.rules));
             r.occurrences = kept;
-            check_io(report::ndjson::write_file(&mut out, r, &matcher.rules, min));
+            check_io(report::ndjson::write_file(
+                &mut out,
+                r,
+                &matcher.rules,
+                min,
+                &ndjson_clock,
+            ));
         }
     });
     let Sweep { summary, matcher } = match swept {

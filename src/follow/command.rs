@@ -105,12 +105,20 @@ pub fn run(args: TailArgs) -> i32 {
         (_, ColorWhen::Auto) => anstream::ColorChoice::Auto,
     };
     let mut out = anstream::AutoStream::new(io::stdout().lock(), color);
+    let clock = match crate::finding::clock::Clock::new(args.tz.as_deref(), Vec::new()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return crate::commands::EXIT_ERROR;
+        }
+    };
     let mut reporter = Reporter::new(
         &matcher.rules,
         args.format,
         args.min_severity,
         args.cooldown,
-    );
+    )
+    .with_clock(clock);
 
     let (tx, rx) = mpsc::channel::<Wake>();
     match signal_hook::iterator::Signals::new([

@@ -7,6 +7,7 @@
 //! with a `repeats` key (and no `line`), so it is never mistaken for an occurrence. The next
 //! occurrence after the cooldown is shown again and starts a new one.
 
+use crate::finding::clock::Clock;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{self, Write};
 use std::time::{Duration, Instant};
@@ -52,6 +53,7 @@ pub struct Reporter<'r> {
     /// Fingerprints whose runbook has been shown.
     seen: HashSet<u64>,
     pub stats: Stats,
+    clock: Clock,
 }
 
 #[derive(Serialize)]
@@ -80,7 +82,14 @@ impl<'r> Reporter<'r> {
             windows: HashMap::new(),
             seen: HashSet::new(),
             stats: Stats::default(),
+            clock: Clock::default(),
         }
+    }
+
+    /// The zone log times that state none are read in (`--tz`; UTC until set).
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// One occurrence: shown, or counted as a repeat within its fingerprint's cooldown.
@@ -99,7 +108,10 @@ impl<'r> Reporter<'r> {
             if let Some(w) = self.windows.get_mut(&fp) {
                 if now < w.until {
                     w.suppressed += 1;
-                    let ts = e.occ.stamp.map(|s| s.iso());
+                    let ts = e.occ.stamp.map(|s| {
+                        self.clock
+                            .rfc3339(self.clock.instant(&s, e.origin.host.as_deref()))
+                    });
                     if w.first.is_none() {
                         w.first = ts.clone();
                     }
@@ -129,7 +141,9 @@ impl<'r> Reporter<'r> {
         }
         self.stats.shown += 1;
         match self.format {
-            TailFormat::Ndjson => write_occurrence(out, &e.occ, rule, &e.path, &e.origin),
+            TailFormat::Ndjson => {
+                write_occurrence(out, &e.occ, rule, &e.path, &e.origin, &self.clock)
+            }
             TailFormat::Human => {
                 let first = self.seen.insert(fp);
                 write_block(out, e, rule, first)

@@ -190,12 +190,16 @@ pub fn write<'a>(
     s: &'a Summary,
     rules: &'a [Rule],
 ) -> std::io::Result<()> {
-    let evidence = |ev: &'a [(u32, crate::matching::Occurrence)]| -> Vec<Evidence<'a>> {
+    // Times as instants in the report's zone, RFC 3339 with the offset (`finding::clock`).
+    let at = |st: &crate::event::Stamp, host: Option<&str>| s.clock.rfc3339(s.clock.instant(st, host));
+    let evidence = |ev: &'a [(u32, crate::matching::Occurrence)],
+                    host: Option<&str>|
+     -> Vec<Evidence<'a>> {
         ev.iter()
             .map(|(fi, o)| Evidence {
                 path: &s.paths[*fi as usize],
                 line: o.line,
-                timestamp: o.stamp.map(|t| t.iso()),
+                timestamp: o.stamp.map(|t| at(&t, host)),
                 timestamp_text: o.stamp_text.as_deref(),
                 level: o.level.map(|l| l.as_str()),
                 container: s.containers[*fi as usize].as_deref(),
@@ -223,8 +227,14 @@ pub fn write<'a>(
                 containers: &f.containers,
                 summary: finding::summary(rule, &f.fields),
                 count: f.count,
-                first_seen: f.first_seen.as_ref().map(|x| x.1.iso()),
-                last_seen: f.last_seen.as_ref().map(|x| x.1.iso()),
+                first_seen: f
+                    .first_seen
+                    .as_ref()
+                    .map(|x| at(&x.1, f.origin.host.as_deref())),
+                last_seen: f
+                    .last_seen
+                    .as_ref()
+                    .map(|x| at(&x.1, f.origin.host.as_deref())),
                 fingerprint: hex(f.fingerprint),
                 fields: f
                     .fields
@@ -241,7 +251,7 @@ pub fn write<'a>(
                     .map(|&i| s.paths[i as usize].as_str())
                     .collect(),
                 files_total: f.files_total,
-                evidence: evidence(&f.evidence),
+                evidence: evidence(&f.evidence, f.origin.host.as_deref()),
                 runbook: Runbook {
                     steps: &rule.runbook,
                     references: &rule.references,
@@ -263,15 +273,21 @@ pub fn write<'a>(
             services: u.services.iter().copied().collect(),
             hosts: u.hosts.iter().map(String::as_str).collect(),
             count: u.count,
-            first_seen: u.first_seen.as_ref().map(|x| x.1.iso()),
-            last_seen: u.last_seen.as_ref().map(|x| x.1.iso()),
+            first_seen: u
+                .first_seen
+                .as_ref()
+                .map(|x| at(&x.1, u.origin.host.as_deref())),
+            last_seen: u
+                .last_seen
+                .as_ref()
+                .map(|x| at(&x.1, u.origin.host.as_deref())),
             files: u
                 .files
                 .iter()
                 .map(|&i| s.paths[i as usize].as_str())
                 .collect(),
             files_total: u.files_total,
-            evidence: evidence(&u.evidence),
+            evidence: evidence(&u.evidence, u.origin.host.as_deref()),
         })
         .collect();
     let doc = Doc {

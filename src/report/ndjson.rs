@@ -2,6 +2,7 @@
 //! written as each file's scan completes, in input order. Nothing else goes to stdout. The
 //! follower (`tail`) writes the same object, one per occurrence, as it happens.
 
+use crate::finding::clock::Clock;
 use serde::Serialize;
 
 use crate::finding::{self, Origin, fingerprint::hex};
@@ -59,6 +60,7 @@ fn write_line(
     path: &str,
     origin: &Origin,
     k: Kind,
+    clock: &Clock,
 ) -> std::io::Result<()> {
     let line = Line {
         rule: k.rule,
@@ -73,7 +75,10 @@ fn write_line(
         application: origin.application.as_deref(),
         path,
         line: o.line,
-        timestamp: o.stamp.map(|t| t.iso()),
+        // RFC 3339 with the offset, in the zone the clock reads zone-less log times in.
+        timestamp: o
+            .stamp
+            .map(|t| clock.rfc3339(clock.instant(&t, origin.host.as_deref()))),
         timestamp_text: o.stamp_text.as_deref(),
         level: o.level.map(|l| l.as_str()),
         summary: k.summary,
@@ -93,6 +98,7 @@ pub fn write_occurrence(
     rule: &Rule,
     path: &str,
     origin: &Origin,
+    clock: &Clock,
 ) -> std::io::Result<()> {
     let (component, layer) = finding::attribute(rule, origin);
     let kind = Kind {
@@ -105,7 +111,7 @@ pub fn write_occurrence(
         fingerprint: hex(o.fingerprint),
         template: None,
     };
-    write_line(out, o, path, origin, kind)
+    write_line(out, o, path, origin, kind, clock)
 }
 
 /// Writes one unknown error: `"rule": "unknown"`, its template and template id, the other
@@ -115,6 +121,7 @@ pub fn write_unknown(
     o: &Occurrence,
     path: &str,
     origin: &Origin,
+    clock: &Clock,
 ) -> std::io::Result<()> {
     let (text, id) = o
         .template
@@ -130,7 +137,7 @@ pub fn write_unknown(
         fingerprint: id.to_string(),
         template: Some((text, id)),
     };
-    write_line(out, o, path, origin, kind)
+    write_line(out, o, path, origin, kind, clock)
 }
 
 /// The title of an event no rule knows.
@@ -142,17 +149,18 @@ pub fn write_file(
     r: &FileReport,
     rules: &[Rule],
     min: Severity,
+    clock: &Clock,
 ) -> std::io::Result<()> {
     for o in &r.occurrences {
         if o.rule == crate::matching::UNKNOWN {
             if crate::finding::unknown::severity_of(o.level) >= min {
-                write_unknown(out, o, &r.path, &r.origin)?;
+                write_unknown(out, o, &r.path, &r.origin, clock)?;
             }
             continue;
         }
         let rule = &rules[o.rule as usize];
         if finding::phase::severity(rule.severity, o.phase) >= min {
-            write_occurrence(out, o, rule, &r.path, &r.origin)?;
+            write_occurrence(out, o, rule, &r.path, &r.origin, clock)?;
         }
     }
     out.flush()
