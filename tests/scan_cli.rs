@@ -472,7 +472,10 @@ fn postgres_and_console_layouts() {
         berlin["findings"][0]["evidence"][0]["timestamp"],
         "2024-01-11T07:23:59.001+01:00"
     );
-    assert_eq!(berlin["findings"][0]["first_seen"], "2024-01-11T07:23:59.001+01:00");
+    assert_eq!(
+        berlin["findings"][0]["first_seen"],
+        "2024-01-11T07:23:59.001+01:00"
+    );
     assert!(
         v["findings"][0]["evidence"][0]["text"]
             .as_str()

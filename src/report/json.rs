@@ -191,22 +191,22 @@ pub fn write<'a>(
     rules: &'a [Rule],
 ) -> std::io::Result<()> {
     // Times as instants in the report's zone, RFC 3339 with the offset (`finding::clock`).
-    let at = |st: &crate::event::Stamp, host: Option<&str>| s.clock.rfc3339(s.clock.instant(st, host));
-    let evidence = |ev: &'a [(u32, crate::matching::Occurrence)],
-                    host: Option<&str>|
-     -> Vec<Evidence<'a>> {
-        ev.iter()
-            .map(|(fi, o)| Evidence {
-                path: &s.paths[*fi as usize],
-                line: o.line,
-                timestamp: o.stamp.map(|t| at(&t, host)),
-                timestamp_text: o.stamp_text.as_deref(),
-                level: o.level.map(|l| l.as_str()),
-                container: s.containers[*fi as usize].as_deref(),
-                text: &o.text,
-            })
-            .collect()
-    };
+    let at =
+        |st: &crate::event::Stamp, host: Option<&str>| s.clock.rfc3339(s.clock.instant(st, host));
+    let evidence =
+        |ev: &'a [(u32, crate::matching::Occurrence)], host: Option<&str>| -> Vec<Evidence<'a>> {
+            ev.iter()
+                .map(|(fi, o)| Evidence {
+                    path: &s.paths[*fi as usize],
+                    line: o.line,
+                    timestamp: o.stamp.map(|t| at(&t, host)),
+                    timestamp_text: o.stamp_text.as_deref(),
+                    level: o.level.map(|l| l.as_str()),
+                    container: s.containers[*fi as usize].as_deref(),
+                    text: &o.text,
+                })
+                .collect()
+        };
     let findings = s
         .findings
         .iter()
