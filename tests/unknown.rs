@@ -306,3 +306,34 @@ fn corpus_unknown_errors_equal_an_independent_count() {
         "the corpus holds error lines no rule knows: {total}"
     );
 }
+
+#[test]
+fn unknown_errors_are_on_the_timeline_with_their_counts() {
+    let d = tempfile::tempdir().unwrap();
+    let (a, _) = planted(1);
+    write(
+        d.path(),
+        "app1/koverse-server/koverse-server.log",
+        a.as_bytes(),
+    );
+    let v = json(
+        &logtriage()
+            .args(["--format=json", "--tz=UTC"])
+            .arg(d.path())
+            .stdout_for(1),
+    );
+    let entries = v["timeline"]["entries"].as_array().unwrap();
+    for u in templates(&v) {
+        let id = u["template_id"].as_str().unwrap();
+        let on_axis: Vec<&Value> = entries
+            .iter()
+            .filter(|e| e["rule"] == "unknown" && e["fingerprint"] == id)
+            .collect();
+        assert!(!on_axis.is_empty(), "template {id} is on the timeline");
+        let counted: u64 = on_axis.iter().map(|e| e["count"].as_u64().unwrap()).sum();
+        assert_eq!(counted, u["count"].as_u64().unwrap(), "{id}: every event");
+        assert_eq!(on_axis[0]["title"], u["template"]);
+        assert_eq!(on_axis[0]["host"], "app1");
+        assert_eq!(on_axis[0]["time"], u["first_seen"]);
+    }
+}

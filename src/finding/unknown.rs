@@ -49,6 +49,8 @@ pub struct Unknown {
     pub origin: Origin,
     pub services: BTreeSet<&'static str>,
     pub hosts: BTreeSet<String>,
+    /// When it happened, folded into bursts, for the sweep's timeline.
+    pub bursts: super::timeline::Bursts,
 }
 
 /// An unknown event's severity by its level: `low` for errors (and console exceptions, which
@@ -94,6 +96,7 @@ impl Unknown {
         }
         self.services.extend(other.services);
         self.hosts.extend(other.hosts);
+        self.bursts.merge(other.bursts);
     }
 }
 
@@ -166,6 +169,7 @@ impl UnknownAggregator {
                             origin: self.origin.clone(),
                             services: self.origin.service.into_iter().collect(),
                             hosts: BTreeSet::new(),
+                            bursts: Default::default(),
                         });
                         self.by_template.insert(t, self.templates.len() - 1);
                         self.templates.len() - 1
@@ -183,6 +187,7 @@ impl UnknownAggregator {
         let u = &mut self.templates[i];
         u.count += 1;
         u.see(hit.stamp);
+        u.bursts.add(hit.stamp, (self.file, hit.line));
         if let Some(l) = hit.level {
             u.level = u.level.max(l);
         }
@@ -209,6 +214,10 @@ impl PartsMerger {
             u.first_at.1 += lines_before;
             for (_, o) in &mut u.evidence {
                 o.line += lines_before;
+            }
+            u.bursts.normalise();
+            for b in &mut u.bursts.0 {
+                b.at.1 += lines_before;
             }
             let key = (u.text.clone(), u.exception.clone());
             match self.index.get(&key) {

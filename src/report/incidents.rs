@@ -4,11 +4,13 @@
 
 use std::io::{self, Write};
 
-use super::Summary;
+use super::{Summary, ndjson};
 use super::text::{BOLD, DIM, WIDTH, clip, clip_left, sev_style, wrap};
 use crate::finding::incident::{Incident, Link, Tie};
+use crate::finding::fingerprint::hex;
+use crate::finding::unknown::Unknown;
 use crate::finding::{self, Finding};
-use crate::rules::Rule;
+use crate::rules::{Rule, Severity};
 
 /// Chain entries shown per incident before the rest are folded into one line.
 const CHAIN_SHOWN: usize = 6;
@@ -19,26 +21,82 @@ const STEP_CHARS: usize = 200;
 /// Timeline entries `--format timeline` and the JSON `timeline` array hold at most.
 pub const TIMELINE_CAP: usize = 2000;
 
-/// One timeline row: a burst of one finding, its times as instants (`finding::clock`).
+/// What a timeline row is a burst of: a finding, or an error event no rule knows.
+#[derive(Clone, Copy)]
+pub enum Of<'a> {
+    Finding(&'a Finding),
+    Unknown(&'a Unknown),
+}
+
+/// One timeline row: a burst of one finding (or unknown template), its times as instants
+/// (`finding::clock`).
 pub struct Entry<'a> {
-    pub finding: &'a Finding,
+    pub of: Of<'a>,
     pub burst: &'a finding::timeline::Burst,
     pub time: i64,
     pub until: i64,
 }
 
-/// Every reported finding's bursts in time order (then file order), at most `TIMELINE_CAP`,
-/// and how many there are in all.
+impl<'a> Entry<'a> {
+    pub fn origin(&self) -> &'a crate::source::Origin {
+        match self.of {
+            Of::Finding(f) => &f.origin,
+            Of::Unknown(u) => &u.origin,
+        }
+    }
+
+    pub fn severity(&self, rules: &[Rule]) -> Severity {
+        match self.of {
+            Of::Finding(f) => f.severity(rules),
+            Of::Unknown(u) => u.severity(),
+        }
+    }
+
+    /// The rule's id, or "unknown".
+    pub fn rule(&self, rules: &'a [Rule]) -> &'a str {
+        match self.of {
+            Of::Finding(f) => &rules[f.rule as usize].id,
+            Of::Unknown(_) => "unknown",
+        }
+    }
+
+    /// The rule's title, or the unknown event's template.
+    pub fn title(&self, rules: &'a [Rule]) -> &'a str {
+        match self.of {
+            Of::Finding(f) => &rules[f.rule as usize].title,
+            Of::Unknown(u) => &u.text,
+        }
+    }
+
+    /// The finding's fingerprint, or the template id.
+    pub fn fingerprint(&self) -> String {
+        match self.of {
+            Of::Finding(f) => hex(f.fingerprint),
+            Of::Unknown(u) => u.id.clone(),
+        }
+    }
+}
+
+/// Every reported finding's (and unknown template's) bursts in time order (then file order),
+/// at most `TIMELINE_CAP`, and how many there are in all.
 pub fn timeline(s: &Summary) -> (Vec<Entry<'_>>, usize) {
-    let mut all: Vec<Entry> = s
-        .findings
+    let of_findings = s.findings.iter().map(|f| (Of::Finding(f), &f.bursts));
+    let of_unknown = s
+        .unknown
+        .templates
         .iter()
-        .flat_map(|f| {
-            let host = f.origin.host.as_deref();
-            f.bursts.0.iter().map(move |b| {
+        .map(|u| (Of::Unknown(u), &u.bursts));
+    let mut all: Vec<Entry> = of_findings
+        .chain(of_unknown)
+        .flat_map(|(of, bursts)| {
+            bursts.0.iter().map(move |b| {
+                let host = match of {
+                    Of::Finding(f) => f.origin.host.as_deref(),
+                    Of::Unknown(u) => u.origin.host.as_deref(),
+                };
                 let time = s.clock.instant(&b.first.1, host);
                 Entry {
-                    finding: f,
+                    of,
                     burst: b,
                     time,
                     until: s.clock.instant(&b.last.1, host).max(time),
@@ -46,13 +104,7 @@ pub fn timeline(s: &Summary) -> (Vec<Entry<'_>>, usize) {
             })
         })
         .collect();
-    all.sort_by(|a, b| {
-        (a.time, a.burst.at, a.finding.fingerprint).cmp(&(
-            b.time,
-            b.burst.at,
-            b.finding.fingerprint,
-        ))
-    });
+    all.sort_by_cached_key(|e| (e.time, e.burst.at, e.fingerprint()));
     let total = all.len();
     all.truncate(TIMELINE_CAP);
     (all, total)
@@ -296,9 +348,8 @@ pub fn write_timeline(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::R
         return out.flush();
     }
     for e in &entries {
-        let f = e.finding;
-        let rule = &rules[f.rule as usize];
-        let sev = f.severity(rules);
+        let origin = e.origin();
+        let sev = e.severity(rules);
         let st = sev_style(sev);
         let first = s.clock.short(e.time);
         let fold = if e.burst.count > 1 {
@@ -307,13 +358,16 @@ pub fn write_timeline(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::R
         } else {
             String::new()
         };
+        let title = match e.of {
+            Of::Finding(_) => e.title(rules).to_string(),
+            Of::Unknown(u) => format!("{}: {}", ndjson::UNKNOWN_TITLE, clip(&u.text, 80)),
+        };
         writeln!(
             out,
-            "{first}  {:<12} {:<16} {st}{:<8}{st:#} {}{fold}  {DIM}{}{DIM:#}",
-            f.origin.host.as_deref().unwrap_or("-"),
-            f.origin.service.unwrap_or("-"),
+            "{first}  {:<12} {:<16} {st}{:<8}{st:#} {title}{fold}  {DIM}{}{DIM:#}",
+            origin.host.as_deref().unwrap_or("-"),
+            origin.service.unwrap_or("-"),
             sev.as_str().to_uppercase(),
-            rule.title,
             place(s, e.burst.at)
         )?;
     }

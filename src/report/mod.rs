@@ -350,6 +350,7 @@ impl Collector {
             u.first_at.0 = id;
             u.files = vec![id];
             u.evidence.iter_mut().for_each(|(i, _)| *i = id);
+            u.bursts.0.iter_mut().for_each(|b| b.at.0 = id);
             let key = (u.text.clone(), u.exception.clone());
             match group.unknown_index.get(&key) {
                 Some(&i) => group.unknown[i].merge(u, self.max_evidence),

@@ -218,18 +218,17 @@ pub fn timeline_json<'a>(s: &'a Summary, rules: &'a [Rule]) -> TimelineJson<'a> 
         entries: entries
             .iter()
             .map(|e| {
-                let f = e.finding;
-                let rule = &rules[f.rule as usize];
+                let origin = e.origin();
                 EntryJson {
                     time: s.clock.rfc3339(e.time),
                     until: s.clock.rfc3339(e.until),
                     count: e.burst.count,
-                    host: f.origin.host.as_deref(),
-                    service: f.origin.service,
-                    severity: f.severity(rules).as_str(),
-                    rule: &rule.id,
-                    title: &rule.title,
-                    fingerprint: hex(f.fingerprint),
+                    host: origin.host.as_deref(),
+                    service: origin.service,
+                    severity: e.severity(rules).as_str(),
+                    rule: e.rule(rules),
+                    title: e.title(rules),
+                    fingerprint: e.fingerprint(),
                     at: place(s, e.burst.at),
                 }
             })
