@@ -4,10 +4,10 @@
 
 use std::io::{self, Write};
 
-use super::{Summary, ndjson};
 use super::text::{BOLD, DIM, WIDTH, clip, clip_left, sev_style, wrap};
-use crate::finding::incident::{Incident, Link, Tie};
+use super::{Summary, ndjson};
 use crate::finding::fingerprint::hex;
+use crate::finding::incident::{Incident, Link, Tie};
 use crate::finding::unknown::Unknown;
 use crate::finding::{self, Finding};
 use crate::rules::{Rule, Severity};
