@@ -243,27 +243,36 @@ fn situation(
 ) -> Situation {
     let mut sit = Situation::default();
     for e in fleet.ends {
-        let (Some(service), Some(host)) = (e.origin.service, e.origin.host.as_ref()) else {
+        let Some(service) = e.origin.service else {
             continue;
         };
         if e.origin.container.is_some() {
             continue;
         }
-        sit.seen
-            .entry(service.to_string())
-            .or_default()
-            .insert(host.clone());
+        // A log with no host still shows its daemon running; only named hosts are counted.
+        let host = e.origin.host.clone().unwrap_or_default();
+        if !host.is_empty() {
+            sit.seen
+                .entry(service.to_string())
+                .or_default()
+                .insert(host.clone());
+        }
+        let at = |st: &crate::event::Stamp| clock.instant(st, e.origin.host.as_deref());
+        for r in &e.restarts {
+            if let (Some(a), Some(b)) = (&r.prev, &r.stamp) {
+                sit.gaps
+                    .push((service.to_string(), host.clone(), at(a), at(b)));
+            }
+        }
         if let Some((_, st, _)) = &e.last {
-            let t = clock.instant(st, Some(host));
+            let t = at(st);
             match sit
                 .logging_until
                 .iter_mut()
-                .find(|(r, h, _)| r == service && h == host)
+                .find(|(r, h, _)| r == service && *h == host)
             {
                 Some(slot) => slot.2 = slot.2.max(t),
-                None => sit
-                    .logging_until
-                    .push((service.to_string(), host.clone(), t)),
+                None => sit.logging_until.push((service.to_string(), host, t)),
             }
         }
     }

@@ -41,8 +41,11 @@ pub struct Situation {
     pub down: Vec<Server>,
     pub not_serving: Vec<Server>,
     pub disks_lost: Vec<Server>,
-    /// Each (role, host) log and the instant of its last timed line.
+    /// Each (role, host) log and the instant of its last timed line (host "" when the log
+    /// names none).
     pub logging_until: Vec<(String, String, i64)>,
+    /// Gaps in a (role, host) log that a start-up ended: from, to.
+    pub gaps: Vec<(String, String, i64, i64)>,
 }
 
 impl Situation {
@@ -65,15 +68,20 @@ impl Situation {
     }
 
     /// A server both down and not serving is down. A server another log reported down whose
-    /// own log went on for more than `REPORT_REFUTED_MS` after it is not counted: its own log
-    /// shows it there (a client that met a planned restart), and its own findings count.
+    /// own log went on for more than `REPORT_REFUTED_MS` after it, and was not in a gap ended
+    /// by a restart at that time, is not counted: its own log shows it there (a client that
+    /// met a planned restart), and its own findings count.
     pub fn settle(&mut self) {
-        let until = &self.logging_until;
+        let (until, gaps) = (&self.logging_until, &self.gaps);
         let refuted = |s: &Server| {
+            let mine = |r: &String, h: &String| *r == s.role && Some(h) == s.host.as_ref();
             s.reported
-                && until.iter().any(|(r, h, t)| {
-                    *r == s.role && Some(h) == s.host.as_ref() && *t > s.at + REPORT_REFUTED_MS
-                })
+                && until
+                    .iter()
+                    .any(|(r, h, t)| mine(r, h) && *t > s.at + REPORT_REFUTED_MS)
+                && !gaps
+                    .iter()
+                    .any(|(r, h, a, b)| mine(r, h) && *a <= s.at && s.at <= *b)
         };
         self.down.retain(|s| !refuted(s));
         self.not_serving.retain(|s| !refuted(s));
@@ -144,10 +152,14 @@ fn holds(all: &Scenarios, sc: &Scenario, sit: &Situation, clock: &Clock) -> Opti
             .iter()
             .filter(|(r, h, t)| sc.running.contains(r) && *t > latest && !down(r, h))
             .max_by_key(|(_, _, t)| *t)?;
+        let on_host = if on.1.is_empty() {
+            String::new()
+        } else {
+            format!(" on {}", on.1)
+        };
         evidence.push(format!(
-            "{} on {} went on logging until {}",
+            "{}{on_host} went on logging until {}",
             on.0,
-            on.1,
             clock.short(on.2)
         ));
     }

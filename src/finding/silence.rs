@@ -159,7 +159,7 @@ pub fn restart_gaps(ends: &[StreamEnd], rules: &[Rule], clock: &Clock) -> Vec<Fi
             let occurrence = Occurrence {
                 rule: ri as u32,
                 line: r.line,
-                stamp: Some(st),
+                stamp: Some(prev),
                 stamp_text: None,
                 level: None,
                 text: r.text.clone(),
@@ -173,7 +173,8 @@ pub fn restart_gaps(ends: &[StreamEnd], rules: &[Rule], clock: &Clock) -> Vec<Fi
                 ri as u32,
                 fingerprint,
                 (e.id, r.line),
-                st,
+                // The outage began at the gap's start: that is when the finding happened.
+                prev,
                 occurrence,
                 fields,
                 &e.origin,

@@ -21,6 +21,7 @@ use std::time::Instant;
 
 use super::identity::{HEAD_BYTES, RECENT_BYTES, read_at};
 use crate::event::{Layout, frame, layout};
+use crate::finding::phase;
 use crate::finding::{Origin, aggregate::ThresholdState};
 use crate::matching::{Matcher, Occurrence};
 use crate::scan::block::{MAX_LINE_BYTES, Scanner, StreamContext};
@@ -85,6 +86,9 @@ pub struct Stream {
     /// threshold rules count per lineage.
     pub lineage: String,
     pub cut_lines: u64,
+    /// The daemon's phase (start-up, shutdown, election), from the markers read so far: a
+    /// failure expected there is reported at low, as the batch scan does (`finding::phase`).
+    phase: phase::State,
 }
 
 impl Stream {
@@ -150,6 +154,7 @@ impl Stream {
             recent,
             lineage,
             cut_lines: 0,
+            phase: phase::State::RUNNING,
         }
     }
 
@@ -175,6 +180,8 @@ impl Stream {
             recent: Vec::new(),
             lineage: self.lineage.clone(),
             cut_lines: 0,
+            // A truncated log starts again: a copytruncate keeps the daemon's phase.
+            phase: self.phase,
         }
     }
 
@@ -341,7 +348,18 @@ impl Stream {
             })
         };
         self.consume(consumed);
-        for o in occs {
+        for mut o in occs {
+            let rule = &matcher.rules[o.rule as usize];
+            if let Some(m) = rule.marks {
+                self.phase = self.phase.after(m, o.stamp);
+            }
+            if !rule.expected_in.is_empty() {
+                let p = self
+                    .phase
+                    .judge(&rule.expected_in, o.stamp.map(|t| t.key()));
+                o.phase = p;
+                o.fingerprint ^= phase::Phase::salt(p);
+            }
             self.deliver(o, matcher, th, out);
         }
     }

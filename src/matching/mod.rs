@@ -425,16 +425,22 @@ impl Matcher {
         match &rule.regex {
             None => Some(Some(Vec::new())),
             Some(re) if rule.group_by.is_empty() => re.is_match(event).then_some(None),
-            Some(re) => re.is_match(event).then(|| Some(captures(re, event))),
+            // One search that both confirms and captures (a grouped rule needs its fields for
+            // every occurrence's fingerprint).
+            Some(re) => re.captures(event).map(|caps| Some(fields_of(re, &caps))),
         }
     }
 }
 
 /// The named groups of `re`'s first match in `event` (lossy text, no trailing `\r`).
 fn captures(re: &regex::bytes::Regex, event: &[u8]) -> Fields {
-    let Some(caps) = re.captures(event) else {
-        return Vec::new();
-    };
+    match re.captures(event) {
+        Some(caps) => fields_of(re, &caps),
+        None => Vec::new(),
+    }
+}
+
+fn fields_of(re: &regex::bytes::Regex, caps: &regex::bytes::Captures) -> Fields {
     re.capture_names()
         .flatten()
         .filter_map(|n| {

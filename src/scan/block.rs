@@ -140,6 +140,12 @@ impl<'c, 'm> Scanner<'c, 'm> {
         self.newlines + u64::from(!self.ended_with_newline)
     }
 
+    /// The time of the last header of `buf`, when it has one.
+    fn last_stamp(&self, buf: &[u8]) -> Option<Stamp> {
+        let h = frame::last_header(self.layout, buf, 0, buf.len())?;
+        self.layout.header(frame::line_at(buf, h, buf.len())).0
+    }
+
     /// The time of the first timed header among the first lines of `buf`.
     fn first_stamp(&self, buf: &[u8]) -> Option<Stamp> {
         buf.split(|&b| b == b'\n')
@@ -447,9 +453,10 @@ fn fill_and_scan(
         if stats.first_time.is_none() {
             stats.first_time = sc.first_stamp(&buf[..consumed]);
         }
-        // What the next buffer's first event comes after (one backward search per block).
-        if let Some(t) = sc.last_timed_header(&buf[..consumed]) {
-            sc.before = Some(t.1);
+        // What the next buffer's first event comes after (one backward search per block;
+        // no line count: only its time is needed).
+        if let Some(st) = sc.last_stamp(&buf[..consumed]) {
+            sc.before = Some(st);
         }
         buf.copy_within(consumed..len, 0);
         len -= consumed;

@@ -126,3 +126,4 @@ pub fn tar_of<N: AsRef<str>, D: AsRef<[u8]>>(files: &[(N, D)]) -> Vec<u8> {
     }
     b.into_inner().unwrap()
 }
+pub mod cluster_logs;
