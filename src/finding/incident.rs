@@ -309,7 +309,7 @@ fn situation(
         };
         // Each server with the reason its own occurrence gives.
         let mut hosts: Vec<(Option<String>, String)> = Vec::new();
-        let said = |fs: &[(String, String)]| clip(&super::summary(rule, fs), 90);
+        let said = |fs: &[(String, String)]| clip(&super::summary(rule, fs), 60);
         match &effect.host_field {
             Some(field) => {
                 let each =

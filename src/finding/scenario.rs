@@ -135,9 +135,10 @@ fn holds(all: &Scenarios, sc: &Scenario, sit: &Situation, clock: &Clock) -> Opti
         }
         if n > 0 {
             latest = latest.max(servers.iter().map(|s| s.at).max().unwrap_or(i64::MIN));
-            let said = say(all, sit, c, &servers, clock);
-            if !evidence.contains(&said) {
-                evidence.push(said);
+            for said in say(all, sit, c, &servers, clock) {
+                if !evidence.contains(&said) {
+                    evidence.push(said);
+                }
             }
         }
     }
@@ -205,14 +206,14 @@ fn role_total(all: &Scenarios, sit: &Situation, role: &str, failed: &[&Server]) 
     Some((hosts.len() as u32).max(u32::from(unnamed)))
 }
 
-/// "2 of 3 ZooKeeper servers down: zk2 at 02:10:21, ...; zk3 at ...", one clause per role.
+/// "2 of 3 ZooKeeper servers down: zk2 at 02:10:21, ...; zk3 at ...": one clause per role.
 fn say(
     all: &Scenarios,
     sit: &Situation,
     c: &Condition,
     servers: &[&Server],
     clock: &Clock,
-) -> String {
+) -> Vec<String> {
     let n = servers.len();
     let noun = |name: &str, n: u32| match all.role(name) {
         Some(r) if n == 1 => r.title.clone(),
@@ -235,7 +236,7 @@ fn say(
     if c.measure == Measure::DisksLost {
         let d = if n == 1 { "disk" } else { "disks" };
         let all: Vec<&&Server> = servers.iter().collect();
-        return format!("{n} {d} lost: {}", each(&all));
+        return vec![format!("{n} {d} lost: {}", each(&all))];
     }
     let mut roles: Vec<&str> = servers.iter().map(|s| s.role.as_str()).collect();
     roles.dedup();
@@ -251,7 +252,7 @@ fn say(
         };
         clauses.push(format!("{head}: {}", each(&of_role)));
     }
-    clauses.join(". ")
+    clauses
 }
 
 /// Runs one scenario's examples: the lines of those that came out wrong.

@@ -13,10 +13,10 @@ use crate::finding::{self, Finding};
 use crate::rules::{Rule, Severity};
 
 /// Chain entries shown per incident before the rest are folded into one line.
-const CHAIN_SHOWN: usize = 6;
+const CHAIN_SHOWN: usize = 4;
 
 /// A first step is cut here in the INCIDENTS section (the finding shows it whole).
-const STEP_CHARS: usize = 200;
+const STEP_CHARS: usize = 160;
 
 /// Timeline entries `--format timeline` and the JSON `timeline` array hold at most.
 pub const TIMELINE_CAP: usize = 2000;
@@ -260,11 +260,12 @@ fn write_scenario(out: &mut dyn Write, s: &Summary, inc: &Incident) -> io::Resul
             "       "
         )
     )?;
-    for e in first.evidence.iter().take(3) {
+    // At most two clauses of evidence here; the JSON has them all.
+    for e in first.evidence.iter().take(2) {
         writeln!(
             out,
             "       {}",
-            wrap(&clip(e, 300), WIDTH - 7, "         ")
+            wrap(&clip(e, 160), WIDTH - 7, "         ")
         )?;
     }
     let also: Vec<&str> = inc

@@ -193,7 +193,7 @@ fn servers(s: &Summary, list: &[Server]) -> Vec<ServerJson> {
         .collect()
 }
 
-/// The scenario's first two steps and the origin's first, or the origin's first two.
+/// The scenario's first step and the origin's first, or the origin's first two.
 pub fn first_steps<'a>(s: &'a Summary, inc: &Incident, origin: &'a Rule) -> Vec<&'a str> {
     let scenario: &[String] = inc
         .scenarios
@@ -203,7 +203,7 @@ pub fn first_steps<'a>(s: &'a Summary, inc: &Incident, origin: &'a Rule) -> Vec<
     let own = if scenario.is_empty() { 2 } else { 1 };
     scenario
         .iter()
-        .take(2)
+        .take(1)
         .chain(origin.runbook.iter().take(own))
         .map(String::as_str)
         .collect()

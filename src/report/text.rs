@@ -54,7 +54,9 @@ pub fn human_bytes(n: u64) -> String {
     }
 }
 
-/// Word-wraps `text` to `width` columns, every line after the first indented by `indent`.
+/// Word-wraps `text` to lines of `width` columns of text, every line after the first indented
+/// by `indent` (callers pass the room the first line has after its prefix, and an indent as
+/// wide as that prefix, so every line ends by the same column).
 pub fn wrap(text: &str, width: usize, indent: &str) -> String {
     let mut out = String::new();
     let mut col = 0;
@@ -63,7 +65,7 @@ pub fn wrap(text: &str, width: usize, indent: &str) -> String {
         if col > 0 && col + 1 + w > width {
             out.push('\n');
             out.push_str(indent);
-            col = indent.len();
+            col = 0;
         } else if col > 0 {
             out.push(' ');
             col += 1;
