@@ -129,7 +129,8 @@ fn two_unrelated_incidents_get_their_own_scenarios() {
         Some("automatic.datanode"),
         "{first:#}"
     );
-    assert_eq!(first["hosts"], serde_json::json!(["nn1"]));
+    // The NameNode that reported it and the DataNode that failed.
+    assert_eq!(first["hosts"], serde_json::json!(["dn2", "nn1"]));
     assert!(
         first["failed"]["not_serving"]
             .as_array()

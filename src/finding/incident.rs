@@ -112,6 +112,11 @@ pub fn incidents(
         .map(|(start, end)| {
             let mut inc = incident(findings, &spans, rules, start, end);
             inc.situation = situation(&inc, findings, rules, clock, fleet);
+            // The hosts of the servers that failed are the incident's, whoever reported them.
+            let failed = [&inc.situation.down, &inc.situation.not_serving];
+            inc.hosts.extend(failed.iter().flat_map(|l| l.iter().filter_map(|s| s.host.clone())));
+            inc.hosts.sort();
+            inc.hosts.dedup();
             inc.scenarios = super::scenario::judge(fleet.scenarios, &inc.situation, clock);
             inc
         })
@@ -304,6 +309,14 @@ fn situation(
         let f = &findings[link.finding];
         let rule = &rules[f.rule as usize];
         let Some(effect) = &rule.effect else { continue };
+        // "localhost:5432" in a client's log is the client's own host.
+        let local = |h: String| -> Option<String> {
+            if h == "localhost" || h.starts_with("127.") || h == "::1" {
+                f.origin.host.clone()
+            } else {
+                Some(h)
+            }
+        };
         let Some(role) = effect.role.as_deref().or(f.origin.service) else {
             continue;
         };
@@ -316,7 +329,7 @@ fn situation(
                     std::iter::once(&f.fields).chain(f.evidence.iter().map(|(_, o)| &o.fields));
                 for fs in each {
                     for (_, v) in fs.iter().filter(|(k, _)| k == field) {
-                        for h in hosts_in(v).into_iter().map(named) {
+                        for h in hosts_in(v).into_iter().map(named).filter_map(local) {
                             if !hosts.iter().any(|(x, _)| x.as_deref() == Some(&h)) {
                                 hosts.push((Some(h), said(fs)));
                             }

@@ -14,6 +14,9 @@ use crate::matching::Occurrence;
 use crate::rules::{RaisedBy, Rule};
 use crate::source::Origin;
 
+/// A down finding this close before a log's last line explains its end.
+const SAID_DOWN_MS: i64 = 60_000;
+
 /// How one stream ended.
 pub struct StreamEnd {
     /// Stream index of the sweep.
@@ -34,6 +37,7 @@ pub struct StreamEnd {
 /// The "stopped logging" findings of a sweep (none when no pack has a silence rule).
 pub fn silences(
     ends: &[StreamEnd],
+    findings: &[Finding],
     rules: &[Rule],
     clock: &Clock,
     silence_ms: i64,
@@ -69,9 +73,25 @@ pub fn silences(
             None => latest.push((e, t)),
         }
     }
+    // A log whose own last words said the daemon went down (an exit, a halt, a failed start)
+    // has said why it stopped: no "stopped logging" on top.
+    let said_down = |e: &StreamEnd, t: i64| {
+        findings.iter().any(|f| {
+            let own_down = rules[f.rule as usize]
+                .effect
+                .as_ref()
+                .is_some_and(|x| x.is == crate::rules::EffectKind::Down && x.role.is_none());
+            own_down
+                && f.origin.service == e.origin.service
+                && f.origin.host == e.origin.host
+                && f.last_seen.as_ref().is_some_and(|(_, st)| {
+                    clock.instant(st, e.origin.host.as_deref()) >= t - SAID_DOWN_MS
+                })
+        })
+    };
     latest
         .into_iter()
-        .filter(|(e, t)| !e.stopping && sweep_end - t > silence_ms)
+        .filter(|(e, t)| !e.stopping && sweep_end - t > silence_ms && !said_down(e, *t))
         .map(|(e, t)| {
             let (line, st, text) = e.last.clone().expect("timed");
             let fields = vec![

@@ -529,12 +529,8 @@ impl Collector {
             })
             .collect();
         all.extend(finding::silence::restart_gaps(&ends, rules, &clock));
-        all.extend(finding::silence::silences(
-            &ends,
-            rules,
-            &clock,
-            story.silence_ms,
-        ));
+        let silent = finding::silence::silences(&ends, &all, rules, &clock, story.silence_ms);
+        all.extend(silent);
         self.suppress(&mut all, rules);
         all.retain(|f| f.severity(rules) >= min_severity);
         self.summary.max_severity = all
