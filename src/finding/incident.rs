@@ -114,7 +114,11 @@ pub fn incidents(
             inc.situation = situation(&inc, findings, rules, clock, fleet);
             // The hosts of the servers that failed are the incident's, whoever reported them.
             let failed = [&inc.situation.down, &inc.situation.not_serving];
-            inc.hosts.extend(failed.iter().flat_map(|l| l.iter().filter_map(|s| s.host.clone())));
+            inc.hosts.extend(
+                failed
+                    .iter()
+                    .flat_map(|l| l.iter().filter_map(|s| s.host.clone())),
+            );
             inc.hosts.sort();
             inc.hosts.dedup();
             inc.scenarios = super::scenario::judge(fleet.scenarios, &inc.situation, clock);
