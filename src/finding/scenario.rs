@@ -239,7 +239,12 @@ fn say(
         return vec![format!("{n} {d} lost: {}", each(&all))];
     }
     // Roles in the order the scenarios file lists them (the Run Book's layers, lowest first).
-    let rank = |r: &str| all.roles.iter().position(|x| x.name == r).unwrap_or(usize::MAX);
+    let rank = |r: &str| {
+        all.roles
+            .iter()
+            .position(|x| x.name == r)
+            .unwrap_or(usize::MAX)
+    };
     let mut roles: Vec<&str> = servers.iter().map(|s| s.role.as_str()).collect();
     roles.sort_by_key(|r| (rank(r), *r));
     roles.dedup();
