@@ -193,7 +193,7 @@ fn incident(findings: &[Finding], spans: &Spans, rules: &[Rule], start: i64, end
         .position(|l| serious(l) && l.layer == lowest)
         .unwrap_or(0);
     let origin_reason = format!(
-        "the earliest medium-or-worse finding in the lowest Run Book layer with findings ({})",
+        "the earliest medium-or-worse finding of the lowest Run Book layer hit ({})",
         lowest.as_str()
     );
     chain[origin].tie = Tie::Origin;

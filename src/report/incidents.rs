@@ -16,7 +16,7 @@ use crate::rules::{Rule, Severity};
 const CHAIN_SHOWN: usize = 4;
 
 /// A first step is cut here in the INCIDENTS section (the finding shows it whole).
-const STEP_CHARS: usize = 160;
+const STEP_CHARS: usize = 130;
 
 /// Timeline entries `--format timeline` and the JSON `timeline` array hold at most.
 pub const TIMELINE_CAP: usize = 2000;
@@ -275,10 +275,11 @@ fn write_scenario(out: &mut dyn Write, s: &Summary, inc: &Incident) -> io::Resul
         .map(|v| s.scenarios.scenarios[v.scenario].title.as_str())
         .collect();
     if !also.is_empty() {
+        // One line: the JSON's `also` has them whole.
         writeln!(
             out,
             "       {DIM}also: {}{DIM:#}",
-            wrap(&also.join("; "), WIDTH - 13, "         ")
+            clip(&also.join("; "), WIDTH - 13)
         )?;
     }
     Ok(())
