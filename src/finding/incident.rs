@@ -358,7 +358,9 @@ fn situation(
             let unit = match (&host, effect.is) {
                 (Some(h), EffectKind::DiskLost) => format!("{h} ({reason})"),
                 (Some(h), _) => h.clone(),
-                (None, _) => format!("(seen by {seen_by})"),
+                // Another server a client saw fail, or this one when its log names no host.
+                (None, _) if effect.role.is_some() => format!("(seen by {seen_by})"),
+                (None, _) => "(its log names no host)".to_string(),
             };
             let server = Server {
                 role: role.to_string(),
