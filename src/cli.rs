@@ -128,6 +128,11 @@ pub struct ScanArgs {
     /// Default: logtriage.toml in the current folder, when there is one.
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
+    /// An earlier JSON report: each finding is marked new or ongoing, the baseline's findings
+    /// no longer seen are listed (resolved, or not rechecked when their files were not scanned),
+    /// and the exit code counts only new findings.
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
     /// The machine of inputs whose paths name none (stdin, a scan on the machine itself).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
@@ -233,6 +238,10 @@ pub enum Format {
     Ndjson,
     /// Every finding's occurrences on one time axis across files and hosts, repeats folded.
     Timeline,
+    /// A ticket body (GitHub, GitLab, Jira Markdown): summary table, incidents, evidence, steps.
+    Markdown,
+    /// One self-contained HTML page: a timeline picture, incidents, a findings table.
+    Html,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -5,25 +5,9 @@
 
 mod common;
 
+use common::cluster_logs::benign;
 use common::{RunExt, json, logtriage_scan, write};
 use serde_json::Value;
-
-/// Benign lines of a layout, one per `step` seconds from `from` (HH:MM:SS) for `n` lines.
-fn benign(fmt: impl Fn(&str) -> String, from: (u32, u32, u32), n: u32, step: u32) -> String {
-    let mut out = String::new();
-    let start = from.0 * 3600 + from.1 * 60 + from.2;
-    for i in 0..n {
-        let t = start + i * step;
-        out.push_str(&fmt(&format!(
-            "{:02}:{:02}:{:02}",
-            t / 3600,
-            t / 60 % 60,
-            t % 60
-        )));
-        out.push('\n');
-    }
-    out
-}
 
 /// A ZooKeeper quorum loss on zk1 at 02:10, a tablet server on node3 losing its lock at
 /// 02:12 (a declared consequence), the master losing it at 02:12:30, the application's JDBC

@@ -26,6 +26,15 @@ pub fn sweep(
     let started = Instant::now();
     let mut rules = load_rules(&args.packs)?;
     let scenarios = super::load_scenarios(&args.packs)?;
+    // Read before the sweep: a wrong baseline is said at once, not after minutes of scanning.
+    let baseline = match args.baseline.as_deref().map(crate::report::baseline::load) {
+        Some(Err(e)) => {
+            eprintln!("logtriage: {e}");
+            return Err(EXIT_ERROR);
+        }
+        Some(Ok(b)) => Some(b),
+        None => None,
+    };
     let today = jiff::ZonedDateTime::now().date().to_string();
     let config = match crate::config::load(args.config.as_deref(), &today) {
         Ok(c) => c,
@@ -168,7 +177,7 @@ pub fn sweep(
         collector.add(&mut r);
     });
     progress.finish();
-    let summary = collector.finish(
+    let mut summary = collector.finish(
         &matcher.rules,
         min,
         crate::report::Story {
@@ -179,6 +188,9 @@ pub fn sweep(
         },
         started.elapsed().as_millis(),
     );
+    summary.baseline = baseline
+        .as_ref()
+        .map(|b| crate::report::baseline::compare(&summary, b));
     // What could not be read is said on stderr, in every format: a report sent to a file
     // must not hide it from the terminal.
     for p in &summary.errors {
@@ -200,7 +212,7 @@ pub fn scan(args: ScanArgs) -> i32 {
         Format::Human | Format::Timeline => {
             Box::new(anstream::AutoStream::new(stdout.lock(), color))
         }
-        Format::Json | Format::Ndjson => {
+        Format::Json | Format::Ndjson | Format::Markdown | Format::Html => {
             Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
         }
     };
@@ -239,6 +251,8 @@ pub fn scan(args: ScanArgs) -> i32 {
             &summary,
             &matcher.rules,
         )),
+        Format::Markdown => check_io(report::markdown::write(&mut out, &summary, &matcher.rules)),
+        Format::Html => check_io(report::html::write(&mut out, &summary, &matcher.rules)),
         Format::Ndjson => {}
     }
     check_io(out.flush());
@@ -256,7 +270,7 @@ pub fn scan(args: ScanArgs) -> i32 {
     }
     if !summary.errors.is_empty() {
         EXIT_ERROR
-    } else if summary.max_severity.is_some_and(|s| s >= args.fail_on) {
+    } else if summary.fails_at(&matcher.rules, args.fail_on) {
         EXIT_FINDINGS
     } else {
         EXIT_OK

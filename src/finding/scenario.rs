@@ -93,6 +93,18 @@ impl Situation {
         }
     }
 
+    /// What failed, by kind ("down", "not serving", "disks lost"), the empty kinds left out.
+    pub fn failed(&self) -> Vec<(&'static str, &[Server])> {
+        [
+            ("down", &self.down[..]),
+            ("not serving", &self.not_serving[..]),
+            ("disks lost", &self.disks_lost[..]),
+        ]
+        .into_iter()
+        .filter(|(_, l)| !l.is_empty())
+        .collect()
+    }
+
     fn list(&self, m: Measure) -> &[Server] {
         match m {
             Measure::Down => &self.down,

@@ -100,6 +100,38 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
             if n == 1 { "" } else { "s" },
             by_sev.join(", ")
         )?;
+        if let Some(b) = &s.baseline {
+            let ongoing = b.ongoing.iter().filter(|&&o| o).count();
+            let line = format!(
+                "Since {}: {} new, {ongoing} ongoing, {} resolved, {} not rechecked (their files were not scanned)",
+                b.path,
+                s.findings.len() - ongoing,
+                b.resolved.len(),
+                b.not_rechecked.len()
+            );
+            writeln!(out, "{}", wrap(&line, WIDTH, "  "))?;
+            for r in b.resolved.iter().take(10) {
+                let who = [r.service.as_deref(), r.host.as_deref()]
+                    .iter()
+                    .flatten()
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(" on ");
+                let text = format!(
+                    "resolved: {} {} ({who})",
+                    r.severity.to_uppercase(),
+                    r.title
+                );
+                writeln!(out, "  {DIM}{}{DIM:#}", wrap(&text, WIDTH - 2, "    "))?;
+            }
+            if b.resolved.len() > 10 {
+                writeln!(
+                    out,
+                    "  {DIM}... and {} more resolved (--format json: baseline.resolved){DIM:#}",
+                    b.resolved.len() - 10
+                )?;
+            }
+        }
         writeln!(out)?;
         super::incidents::write_incidents(out, s, rules)?;
         // Start here.
@@ -132,7 +164,10 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
             )?;
         }
         writeln!(out)?;
-        for f in &s.findings {
+        for (i, f) in s.findings.iter().enumerate() {
+            if s.baseline.as_ref().is_some_and(|b| b.status(i) == "new") {
+                writeln!(out, "{BOLD}NEW{BOLD:#} {DIM}(not in the baseline){DIM:#}")?;
+            }
             write_finding(out, s, rules, f)?;
         }
     }

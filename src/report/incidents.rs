@@ -227,19 +227,16 @@ fn write_incident(
 /// does) the servers that failed.
 fn write_scenario(out: &mut dyn Write, s: &Summary, inc: &Incident) -> io::Result<()> {
     let Some(first) = inc.scenarios.first() else {
-        let sit = &inc.situation;
-        let failed: Vec<String> = [
-            ("down", &sit.down),
-            ("not serving", &sit.not_serving),
-            ("disks lost", &sit.disks_lost),
-        ]
-        .iter()
-        .filter(|(_, l)| !l.is_empty())
-        .map(|(what, l)| {
-            let each: Vec<String> = l.iter().map(|x| format!("{} {}", x.role, x.unit)).collect();
-            format!("{what}: {}", each.join(", "))
-        })
-        .collect();
+        let failed: Vec<String> = inc
+            .situation
+            .failed()
+            .into_iter()
+            .map(|(what, l)| {
+                let each: Vec<String> =
+                    l.iter().map(|x| format!("{} {}", x.role, x.unit)).collect();
+                format!("{what}: {}", each.join(", "))
+            })
+            .collect();
         if !failed.is_empty() {
             writeln!(
                 out,

@@ -29,6 +29,21 @@ struct Doc<'a> {
     skipped: Vec<PathMessage<'a>>,
     warnings: Vec<PathMessage<'a>>,
     errors: Vec<PathMessage<'a>>,
+    /// With `--baseline`: the comparison (each finding's `status` says new or ongoing).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    baseline: Option<BaselineJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct BaselineJson<'a> {
+    path: &'a str,
+    new: usize,
+    ongoing: usize,
+    /// The baseline's findings this sweep no longer shows, though one of their files was
+    /// scanned again.
+    resolved: &'a [super::baseline::OldFinding],
+    /// The baseline's findings not shown because none of their files was scanned this time.
+    not_rechecked: &'a [super::baseline::OldFinding],
 }
 
 #[derive(Serialize)]
@@ -91,6 +106,9 @@ struct FindingJson<'a> {
     rule: &'a str,
     title: &'a str,
     severity: &'static str,
+    /// With `--baseline`: new | ongoing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status: Option<&'static str>,
     /// The phase (startup, shutdown, election) that expects it, when it lowered its severity.
     #[serde(skip_serializing_if = "Option::is_none")]
     phase: Option<&'static str>,
@@ -210,12 +228,14 @@ pub fn write<'a>(
     let findings = s
         .findings
         .iter()
-        .map(|f| {
+        .enumerate()
+        .map(|(i, f)| {
             let rule = &rules[f.rule as usize];
             let (component, layer) = finding::attribute(rule, &f.origin);
             FindingJson {
                 rule: &rule.id,
                 title: &rule.title,
+                status: s.baseline.as_ref().map(|b| b.status(i)),
                 severity: f.severity(rules).as_str(),
                 phase: f.phase.map(|p| p.as_str()),
                 component,
@@ -327,6 +347,16 @@ pub fn write<'a>(
                     .collect(),
             })
             .collect(),
+        baseline: s.baseline.as_ref().map(|b| {
+            let ongoing = b.ongoing.iter().filter(|&&o| o).count();
+            BaselineJson {
+                path: &b.path,
+                new: s.findings.len() - ongoing,
+                ongoing,
+                resolved: &b.resolved,
+                not_rechecked: &b.not_rechecked,
+            }
+        }),
         findings,
         unknown,
         unknown_other: UnknownOther {

@@ -4,9 +4,12 @@
 //! `human` (terminal, 80 columns, colour on a TTY), `json` (one document, stable schema) and
 //! `ndjson` (one object per occurrence, written as each file completes).
 
+pub mod baseline;
+pub mod html;
 pub mod human;
 pub mod incidents;
 pub mod json;
+pub mod markdown;
 pub mod ndjson;
 pub mod progress;
 pub mod story_json;
@@ -112,6 +115,8 @@ pub struct Summary {
     pub clock: finding::clock::Clock,
     /// The Run Book scenarios the incidents were judged against.
     pub scenarios: crate::rules::scenario::Scenarios,
+    /// The comparison with `--baseline`, when given.
+    pub baseline: Option<baseline::Compared>,
     /// The worst reported finding's severity (for the exit code).
     pub max_severity: Option<Severity>,
 }
@@ -191,6 +196,7 @@ impl Collector {
                 incident_gap_ms: 0,
                 clock: Default::default(),
                 scenarios: Default::default(),
+                baseline: None,
                 max_severity: None,
             },
             hosts,
@@ -552,6 +558,20 @@ impl Collector {
         self.summary.findings = all;
         self.summary.duration_ms = duration_ms;
         self.summary
+    }
+}
+
+impl Summary {
+    /// Does a reported finding reach `fail_on`? With a baseline, only new findings count.
+    pub fn fails_at(&self, rules: &[Rule], fail_on: Severity) -> bool {
+        match &self.baseline {
+            None => self.max_severity.is_some_and(|s| s >= fail_on),
+            Some(b) => self
+                .findings
+                .iter()
+                .enumerate()
+                .any(|(i, f)| b.status(i) == "new" && f.severity(rules) >= fail_on),
+        }
     }
 }
 

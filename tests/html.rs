@@ -1,0 +1,370 @@
+//! `scan --format html` in a real browser (Debian's chromium, headless): the page shows every
+//! finding and host of the JSON, one timeline mark per timeline entry, loads nothing, shows
+//! log text as text (never runs it), and its script sorts and filters from the URL's hash.
+//! Without chromium the browser tests print "skipped: chromium not installed" and pass.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("samples")
+}
+
+/// `logtriage scan --tz=UTC --format=FORMAT ARGS...`'s stdout (it exits 1 on findings).
+fn scan(format: &str, args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::cargo_bin("logtriage")
+        .unwrap()
+        .arg("scan")
+        .arg("--tz=UTC")
+        .arg(format!("--format={format}"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0..=2)),
+        "scan failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+fn chromium() -> bool {
+    if Path::new(CHROMIUM).exists() {
+        return true;
+    }
+    println!("skipped: chromium not installed");
+    false
+}
+
+/// The DOM after the page's scripts ran, for `page` opened with `hash` (`""` or `#...`).
+fn dump_dom(page: &Path, hash: &str) -> String {
+    let profile = tempfile::tempdir().unwrap();
+    let out = Process::new(CHROMIUM)
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}{hash}", page.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let dom = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        dom.contains(r#"data-ready="1""#),
+        "the page's script did not run"
+    );
+    dom
+}
+
+fn write_page(dir: &Path, html: &str) -> PathBuf {
+    let page = dir.join("report.html");
+    std::fs::write(&page, html).unwrap();
+    page
+}
+
+/// The opening tags of the findings' row groups, in document order.
+fn finding_tags(dom: &str) -> Vec<&str> {
+    dom.match_indices(r#"<tbody class="finding"#)
+        .map(|(i, _)| &dom[i..i + dom[i..].find('>').unwrap()])
+        .collect()
+}
+
+fn attr<'a>(tag: &'a str, name: &str) -> Option<&'a str> {
+    let key = format!(" {name}=\"");
+    let start = tag.find(&key)? + key.len();
+    Some(&tag[start..start + tag[start..].find('"')?])
+}
+
+fn visible(dom: &str) -> Vec<&str> {
+    finding_tags(dom)
+        .into_iter()
+        .filter(|t| !t.contains(" hidden"))
+        .collect()
+}
+
+fn samples_page() -> (serde_json::Value, String) {
+    let json = scan("json", &[samples().as_os_str()]);
+    let html = scan("html", &[samples().as_os_str()]);
+    (serde_json::from_str(&json).unwrap(), html)
+}
+
+/// Every string of a JSON document: the text that came from the logs (and the rules).
+fn strings(v: &serde_json::Value, out: &mut Vec<String>) {
+    match v {
+        serde_json::Value::String(s) => out.push(s.clone()),
+        serde_json::Value::Array(a) => a.iter().for_each(|x| strings(x, out)),
+        serde_json::Value::Object(o) => o.values().for_each(|x| strings(x, out)),
+        _ => {}
+    }
+}
+
+/// The page loads nothing: no external element, and every URL in it is one the JSON holds
+/// (text from a log or a rule's reference, shown as text).
+fn assert_self_contained(html: &str, doc: &serde_json::Value) {
+    // Text from the logs has its `<` escaped: outside the style and scripts, every `<` opens
+    // one of the page's own tags.
+    let mut markup = html.to_string();
+    for (open, close) in [("<style>", "</style>"), ("<script", "</script>")] {
+        let mut from = 0;
+        while let Some(i) = markup[from..].find(open).map(|i| from + i) {
+            let body = i + markup[i..].find('>').unwrap() + 1;
+            let end = body + markup[body..].find(close).unwrap();
+            let tag = markup[i..body].to_string();
+            if open == "<script" {
+                assert!(
+                    tag == "<script>" || tag == r#"<script type="application/json" id="data">"#,
+                    "{tag}"
+                );
+            } else {
+                let css = &markup[body..end];
+                assert!(!css.contains("@import"));
+                assert_eq!(css.matches("url(").count(), css.matches("url(#").count());
+            }
+            markup.replace_range(body..end, "");
+            from = body;
+        }
+    }
+    for (i, _) in markup.match_indices('<') {
+        let tag = markup[i..i + markup[i..].find('>').unwrap()].to_ascii_lowercase();
+        for bad in [
+            "<link", "<img", "<iframe", "<object", "<embed", "<base", " src=", "srcset",
+        ] {
+            assert!(
+                !tag.starts_with(bad) && !tag.contains(bad),
+                "the page holds {tag}"
+            );
+        }
+        if let Some(h) = tag.find(" href=\"") {
+            assert!(
+                tag[h + 7..].starts_with('#'),
+                "a link out of the page: {tag}"
+            );
+        }
+    }
+    let mut texts = Vec::new();
+    strings(doc, &mut texts);
+    let unescape = |s: &str| {
+        s.replace("&#x2f;", "/")
+            .replace("&quot;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&amp;", "&")
+    };
+    let page = unescape(html);
+    for scheme in ["http://", "https://"] {
+        for (i, _) in page.match_indices(scheme) {
+            let end = page[i..]
+                .find(|c: char| c.is_whitespace() || "\"'<>)".contains(c))
+                .map_or(page.len(), |e| i + e);
+            let url = &page[i..end];
+            assert!(
+                texts.iter().any(|t| t.contains(url)),
+                "the page names {url}, which no log or rule text holds"
+            );
+        }
+    }
+}
+
+#[test]
+fn samples_page_shows_every_finding_host_and_timeline_entry() {
+    let (doc, html) = samples_page();
+    assert!(html.starts_with("<!doctype html>"));
+    assert_self_contained(&html, &doc);
+    if !chromium() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dom = dump_dom(&write_page(dir.path(), &html), "");
+    assert!(dom.contains(r#"data-pwned="false""#));
+    let findings = doc["findings"].as_array().unwrap();
+    assert!(!findings.is_empty());
+    for f in findings {
+        let fp = f["fingerprint"].as_str().unwrap();
+        assert!(dom.contains(fp), "no finding {fp} in the page");
+    }
+    assert_eq!(finding_tags(&dom).len(), findings.len());
+    assert_eq!(visible(&dom).len(), findings.len());
+    let hosts = doc["hosts"].as_array().unwrap();
+    assert!(!hosts.is_empty());
+    for h in hosts {
+        let name = h["name"].as_str().unwrap();
+        assert!(dom.contains(name), "no host {name} in the page");
+    }
+    let entries = doc["timeline"]["entries"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    assert_eq!(dom.matches(r#"<rect class="mark "#).count(), entries.len());
+    // Shaded incident windows, the incidents and START HERE, the unknown templates.
+    let incidents = doc["incidents"].as_array().unwrap();
+    assert_eq!(
+        dom.matches(r#"<g class="incident-shade">"#).count(),
+        incidents.len()
+    );
+    assert_eq!(
+        dom.matches(r#"<article class="incident""#).count(),
+        incidents.len()
+    );
+    assert_eq!(
+        dom.matches(r#"<li class="layer-"#).count(),
+        doc["triage"].as_array().unwrap().len()
+    );
+    for u in doc["unknown"].as_array().unwrap() {
+        let id = u["template_id"].as_str().unwrap();
+        assert!(dom.contains(&format!(r#"id="u-{id}""#)), "no template {id}");
+    }
+}
+
+#[test]
+fn hash_filters_by_severity_and_host_and_sorts() {
+    let (doc, html) = samples_page();
+    if !chromium() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let page = write_page(dir.path(), &html);
+    let findings = doc["findings"].as_array().unwrap();
+    let of = |sev: &str| findings.iter().filter(|f| f["severity"] == sev).count();
+    assert!(of("high") > 0);
+
+    let dom = dump_dom(&page, "#severity=high");
+    let shown = visible(&dom);
+    assert_eq!(shown.len(), of("high"));
+    assert!(
+        shown
+            .iter()
+            .all(|t| attr(t, "data-severity") == Some("high"))
+    );
+    assert!(dom.contains(&format!(
+        r#"<span class="count" id="shown-count">{} of {}</span>"#,
+        of("high"),
+        findings.len()
+    )));
+
+    let dom = dump_dom(&page, "#host=node1&component=accumulo");
+    let want = findings
+        .iter()
+        .filter(|f| f["host"] == "node1" && f["component"] == "accumulo")
+        .count();
+    assert!(want > 0);
+    let shown = visible(&dom);
+    assert_eq!(shown.len(), want);
+    assert!(shown.iter().all(|t| attr(t, "data-host") == Some("node1")));
+
+    // Most occurrences first; the table's rows follow the findings' counts.
+    let dom = dump_dom(&page, "#sort=count");
+    let counts: Vec<u64> = finding_tags(&dom)
+        .iter()
+        .map(|t| {
+            findings[attr(t, "data-i").unwrap().parse::<usize>().unwrap()]["count"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(counts.len(), findings.len());
+    assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
+    let mut sorted = counts.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(counts, sorted);
+    assert!(counts.first() > counts.last());
+    assert!(dom.contains(r#"data-sort="count" class="n" aria-sort="descending""#));
+
+    let dom = dump_dom(&page, "#sort=count&dir=asc&severity=medium");
+    let shown = visible(&dom);
+    assert_eq!(shown.len(), of("medium"));
+    let counts: Vec<u64> = shown
+        .iter()
+        .map(|t| {
+            findings[attr(t, "data-i").unwrap().parse::<usize>().unwrap()]["count"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
+}
+
+const EVIL_PACK: &str = r#"[pack]
+component = "app"
+layer = "application"
+
+[[rule]]
+id = "test.evil"
+title = "Evil payload seen"
+severity = "high"
+literals = ["EVILPAYLOAD"]
+regex = 'EVILPAYLOAD (?P<what>.+)'
+group_by = ["what"]
+summary = "payload {what}"
+runbook = ["Never run <script>window.__pwned=1</script>"]
+"#;
+
+const EVIL_LOG: &str = r#"2024-03-11 02:13:41,403 ERROR [main] com.example.Worker: EVILPAYLOAD <script>window.__pwned=1</script> <img src=x onerror="window.__pwned=1"> </script><script>window.__pwned=1</script>
+2024-03-11 02:13:42,403 INFO [main] com.example.Worker: all good
+2024-03-11 02:13:43,403 ERROR [main] com.example.Worker: Unexpected <script>window.__pwned=1</script> state <img src=x onerror="window.__pwned=1"> from http://evil.example/x.js
+"#;
+
+#[test]
+fn log_text_shows_as_text_and_never_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("evil.toml");
+    let log = dir.path().join("app.log");
+    std::fs::write(&pack, EVIL_PACK).unwrap();
+    std::fs::write(&log, EVIL_LOG).unwrap();
+    let args = [
+        std::ffi::OsStr::new("--rules"),
+        pack.as_os_str(),
+        log.as_os_str(),
+    ];
+    let doc: serde_json::Value = serde_json::from_str(&scan("json", &args)).unwrap();
+    let html = scan("html", &args);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 1);
+    assert!(!doc["unknown"].as_array().unwrap().is_empty());
+    assert_self_contained(&html, &doc);
+    assert!(!html.contains("<script>window"));
+    assert!(!html.contains("onerror=\"window"));
+    // The script's data holds the summary, its markup escaped for a <script> element.
+    let data_at = html
+        .find(r#"<script type="application/json" id="data">"#)
+        .unwrap();
+    let data = &html[data_at..data_at + html[data_at..].find("</script>").unwrap()];
+    assert!(data.contains(r"\u003c/script\u003e\u003cscript\u003ewindow.__pwned=1"));
+    if !chromium() {
+        return;
+    }
+    let page = write_page(dir.path(), &html);
+    let dom = dump_dom(&page, "");
+    assert!(
+        dom.contains(r#"data-pwned="false""#),
+        "a log line's script ran"
+    );
+    assert!(dom.contains("&lt;script&gt;window.__pwned=1&lt;/script&gt;"));
+    assert!(dom.contains(r#"&lt;img src=x onerror="window.__pwned=1"&gt;"#));
+    assert!(!dom.contains("<script>window"));
+    assert!(!dom.contains("<img"));
+    // Filtering by text goes through the same data without running any of it.
+    let dom = dump_dom(&page, "#q=%3Cscript%3E");
+    assert!(dom.contains(r#"data-pwned="false""#));
+    assert_eq!(visible(&dom).len(), 1);
+}
+
+#[test]
+fn same_input_same_page() {
+    let a = scan("html", &[samples().as_os_str()]);
+    let b = scan("html", &[samples().as_os_str()]);
+    assert!(a == b, "two scans of the samples gave different pages");
+    assert!(!a.contains("duration_ms"));
+}
