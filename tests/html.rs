@@ -368,3 +368,74 @@ fn same_input_same_page() {
     assert!(a == b, "two scans of the samples gave different pages");
     assert!(!a.contains("duration_ms"));
 }
+
+/// A daemon down then restarted, one that went silent, and a baseline: the page draws both
+/// gaps in the timeline and has a status column with the new finding marked (server-side,
+/// no browser needed).
+#[test]
+fn gaps_are_drawn_and_a_baseline_adds_a_status_column() {
+    let d = tempfile::tempdir().unwrap();
+    let logs = d.path().join("logs");
+    let line = |t: u32, msg: &str| {
+        format!(
+            "2024-03-11 {:02}:{:02}:{:02},000 INFO org.apache.hadoop.hdfs.server.datanode.DataNode: {msg}\n",
+            t / 3600,
+            t / 60 % 60,
+            t % 60
+        )
+    };
+    // dn1 logs all night; dn2 is silent for 40 minutes, then starts again with no clean stop;
+    // dn3 stops at 01:30 without a word.
+    let steady = |from: u32, to: u32| -> String {
+        (from..to)
+            .step_by(30)
+            .map(|t| {
+                line(
+                    t,
+                    "Receiving BP-1:blk_1 src: /10.0.0.11:40000 dest: /10.0.0.12:50010",
+                )
+            })
+            .collect()
+    };
+    let mut dn2 = steady(3600, 4200);
+    dn2.push_str("2024-03-11 01:50:00,000 INFO org.apache.hadoop.hdfs.server.datanode.DataNode: STARTUP_MSG: \n/************************************************************\nSTARTUP_MSG: Starting DataNode\nSTARTUP_MSG:   host = dn2/10.0.0.12\n************************************************************/\n");
+    dn2.push_str(&steady(6605, 9000));
+    for (host, text) in [
+        ("dn1", steady(3600, 9000)),
+        ("dn2", dn2),
+        ("dn3", steady(3600, 5400)),
+    ] {
+        let dir = logs.join(host).join("hadoop-hdfs");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("hadoop-hdfs-datanode-{host}.log")), text).unwrap();
+    }
+    let empty = d.path().join("empty");
+    std::fs::create_dir_all(empty.join("x")).unwrap();
+    std::fs::write(
+        empty.join("x/a.log"),
+        "2024-03-11 01:00:00,000 INFO nothing\n",
+    )
+    .unwrap();
+    let baseline = d.path().join("old.json");
+    std::fs::write(&baseline, scan("json", &[empty.as_os_str()])).unwrap();
+    let html = scan(
+        "html",
+        &[
+            std::ffi::OsStr::new("--silence=10m"),
+            std::ffi::OsStr::new("--baseline"),
+            baseline.as_os_str(),
+            logs.as_os_str(),
+        ],
+    );
+    let gaps = html.matches(r#"<rect class="gap gap-"#).count();
+    assert_eq!(gaps, 2, "a restart gap on dn2 and a silence on dn3");
+    assert!(html.contains(r#"<th data-sort="status">Status</th>"#));
+    let new_cells = html
+        .matches(r#"<td class="status status-new">new</td>"#)
+        .count();
+    assert_eq!(
+        new_cells, 2,
+        "both findings are new against an empty baseline"
+    );
+    assert!(html.contains("dn3") && html.contains("dn2"));
+}
