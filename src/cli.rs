@@ -38,6 +38,16 @@ pub enum Command {
     /// Follow logs as they grow (through rotation and truncation) and report each known
     /// failure as it happens.
     Tail(TailArgs),
+    /// Render a saved JSON report (`scan --format json`) without scanning again.
+    Report {
+        /// The JSON report.
+        #[arg(value_name = "REPORT.json")]
+        path: PathBuf,
+        /// html (default) or json; human, markdown and timeline need a sweep (not yet from a
+        /// saved report).
+        #[arg(long, value_enum, default_value = "html")]
+        format: Format,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -20,6 +20,7 @@ fn main() {
         },
         cli::Command::Explain { rule_id, packs } => commands::explain(&rule_id, &packs),
         cli::Command::Tail(args) => logtriage::follow::command::run(args),
+        cli::Command::Report { path, format } => commands::report(&path, format),
     };
     std::process::exit(code);
 }

@@ -441,3 +441,63 @@ fn gaps_are_drawn_and_a_baseline_adds_a_status_column() {
     );
     assert!(html.contains("dn3") && html.contains("dn2"));
 }
+
+/// `logtriage report REPORT.json`: the saved report's page is the sweep's page, byte for byte;
+/// a cut report is refused, naming it; formats that need a sweep say so.
+#[test]
+fn a_saved_report_renders_the_same_page() {
+    let d = tempfile::tempdir().unwrap();
+    let saved = d.path().join("report.json");
+    std::fs::write(&saved, scan("json", &[samples().as_os_str()])).unwrap();
+    let page = scan("html", &[samples().as_os_str()]);
+    let again = Command::cargo_bin("logtriage")
+        .unwrap()
+        .arg("report")
+        .arg(&saved)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(String::from_utf8(again).unwrap() == page, "the same page");
+    let json = Command::cargo_bin("logtriage")
+        .unwrap()
+        .args(["report", "--format", "json"])
+        .arg(&saved)
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    let a: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let b: serde_json::Value = serde_json::from_slice(&std::fs::read(&saved).unwrap()).unwrap();
+    assert_eq!(a, b);
+    let cut = d.path().join("cut.json");
+    std::fs::write(&cut, &std::fs::read(&saved).unwrap()[..500]).unwrap();
+    for (args, says) in [
+        (
+            vec!["report".to_string(), cut.display().to_string()],
+            "cut or invalid JSON",
+        ),
+        (
+            vec![
+                "report".to_string(),
+                "--format".to_string(),
+                "markdown".to_string(),
+                saved.display().to_string(),
+            ],
+            "not built yet from a saved report",
+        ),
+    ] {
+        let out = Command::cargo_bin("logtriage")
+            .unwrap()
+            .args(&args)
+            .assert()
+            .code(2)
+            .get_output()
+            .clone();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(says), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}

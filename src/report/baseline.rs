@@ -60,27 +60,30 @@ impl Compared {
     }
 }
 
-/// Reads a JSON report written by `scan --format json` (or `merge`). The error names the file
-/// and says what is wrong: unreadable, not JSON (a cut file), another schema version.
-pub fn load(path: &std::path::Path) -> Result<Baseline, String> {
+/// Reads a JSON report written by `scan --format json`. The error names the file and says what
+/// is wrong: unreadable, not JSON (a cut file), another schema version. `what` prefixes it
+/// (`--baseline`, `report`).
+pub fn read_report(path: &std::path::Path, what: &str) -> Result<serde_json::Value, String> {
     let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| format!("--baseline {name}: cannot read: {e}"))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{what} {name}: cannot read: {e}"))?;
     let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| {
-        format!("--baseline {name}: not a logtriage JSON report (cut or invalid JSON: {e})")
+        format!("{what} {name}: not a logtriage JSON report (cut or invalid JSON: {e})")
     })?;
     match value.get("version").and_then(serde_json::Value::as_u64) {
-        Some(SCHEMA_VERSION) => {}
-        Some(v) => {
-            return Err(format!(
-                "--baseline {name}: a report of schema version {v}; this logtriage reads version {SCHEMA_VERSION}"
-            ));
-        }
-        None => {
-            return Err(format!(
-                "--baseline {name}: not a logtriage JSON report (no version)"
-            ));
-        }
+        Some(SCHEMA_VERSION) => Ok(value),
+        Some(v) => Err(format!(
+            "{what} {name}: a report of schema version {v}; this logtriage reads version {SCHEMA_VERSION}"
+        )),
+        None => Err(format!(
+            "{what} {name}: not a logtriage JSON report (no version)"
+        )),
     }
+}
+
+/// Reads a baseline (`read_report`).
+pub fn load(path: &std::path::Path) -> Result<Baseline, String> {
+    let name = path.display().to_string();
+    let value = read_report(path, "--baseline")?;
     let doc: OldDoc = serde_json::from_value(value)
         .map_err(|e| format!("--baseline {name}: not a logtriage JSON report: {e}"))?;
     debug_assert_eq!(doc.version, SCHEMA_VERSION);

@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::Summary;
+use crate::finding::clock::Clock;
 use crate::rules::Rule;
 
 const TEMPLATE: &str = include_str!("html/report.html");
@@ -50,13 +51,26 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
     if let Some(scan) = doc.get_mut("scan").and_then(Json::as_object_mut) {
         scan.remove("duration_ms");
     }
-    let page = render(&doc, s).map_err(io::Error::other)?;
+    write_doc(out, &doc, &s.clock)
+}
+
+/// The page for a JSON report (`logtriage report`): its times are shown in its own zone.
+pub fn write_saved(out: &mut dyn Write, doc: &Json) -> io::Result<()> {
+    let zone = doc["scan"]["timezone"].as_str().unwrap_or("UTC");
+    // "Etc/UTC (this machine's zone)": the name is before the note.
+    let name = zone.split(" (").next().unwrap_or(zone);
+    let clock = crate::finding::clock::Clock::new(Some(name), Vec::new()).unwrap_or_default();
+    write_doc(out, doc, &clock)
+}
+
+fn write_doc(out: &mut dyn Write, doc: &Json, clock: &Clock) -> io::Result<()> {
+    let page = render(doc, clock).map_err(io::Error::other)?;
     out.write_all(page.as_bytes())?;
     out.flush()
 }
 
-/// The page for a JSON document (`s` gives the clock for the axis and the silences' fields).
-fn render(doc: &Json, s: &Summary) -> Result<String, minijinja::Error> {
+/// The page for a JSON document (`clock` gives the axis's and the silences' times).
+fn render(doc: &Json, clock: &Clock) -> Result<String, minijinja::Error> {
     // Cargo.toml enables minijinja's `builtins` but not its `serde` feature, for which
     // `new` warns (deprecated) though it works; enabling `serde` there lets this allow go.
     #[allow(deprecated)]
@@ -82,7 +96,7 @@ fn render(doc: &Json, s: &Summary) -> Result<String, minijinja::Error> {
         .rev()
         .map(|(i, f)| (str_of(&f["fingerprint"]), i))
         .collect();
-    let timeline = timeline(doc, s, &index);
+    let timeline = timeline(doc, clock, &index);
     let by_fp: BTreeMap<&str, Json> = index
         .iter()
         .map(|(&fp, &i)| {
@@ -318,7 +332,7 @@ fn lane_key(v: &Json) -> LaneKey {
 }
 
 /// The SVG timeline: a lane per host and service, one mark per timeline entry.
-fn timeline(doc: &Json, s: &Summary, index: &BTreeMap<&str, usize>) -> Timeline {
+fn timeline(doc: &Json, clock: &Clock, index: &BTreeMap<&str, usize>) -> Timeline {
     let entries = doc["timeline"]["entries"]
         .as_array()
         .map(Vec::as_slice)
@@ -332,7 +346,7 @@ fn timeline(doc: &Json, s: &Summary, index: &BTreeMap<&str, usize>) -> Timeline 
     // restarted (a gap from its last line before to its first line after).
     let mut stops: BTreeMap<LaneKey, (i64, String)> = BTreeMap::new();
     let mut restarts: Vec<(LaneKey, i64, i64, String)> = Vec::new();
-    for (i, f) in findings.iter().enumerate() {
+    for f in findings {
         let Some(at) = millis(&f["first_seen"]) else {
             continue;
         };
@@ -343,14 +357,9 @@ fn timeline(doc: &Json, s: &Summary, index: &BTreeMap<&str, usize>) -> Timeline 
             }
             "jvm.down-then-restarted" => {
                 let field = |k: &str| {
-                    s.findings
-                        .get(i)?
-                        .fields
-                        .iter()
-                        .find(|(name, _)| name == k)
-                        .and_then(|(_, v)| {
-                            jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", v).ok()
-                        })
+                    f["fields"][k]
+                        .as_str()
+                        .and_then(|v| jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", v).ok())
                 };
                 let until = match (field("down_from"), field("down_until")) {
                     (Some(a), Some(b)) => at + a.duration_until(b).as_millis() as i64,
@@ -476,7 +485,7 @@ fn timeline(doc: &Json, s: &Summary, index: &BTreeMap<&str, usize>) -> Timeline 
                 h: n(LANE_H - 6.0),
                 kind: "silence",
                 label: String::new(),
-                title: format!("silent after {}: {text}", s.clock.short(*at)),
+                title: format!("silent after {}: {text}", clock.short(*at)),
             }
         })
         .collect();
@@ -489,7 +498,7 @@ fn timeline(doc: &Json, s: &Summary, index: &BTreeMap<&str, usize>) -> Timeline 
             h: n(LANE_H - 6.0),
             kind: "restart",
             label: String::new(),
-            title: format!("down {} → {}: {text}", s.clock.short(*a), s.clock.short(*b)),
+            title: format!("down {} → {}: {text}", clock.short(*a), clock.short(*b)),
         }
     }));
     // Six ticks; the date shown on the first and whenever it changes.
@@ -497,7 +506,7 @@ fn timeline(doc: &Json, s: &Summary, index: &BTreeMap<&str, usize>) -> Timeline 
     let mut day = String::new();
     for k in 0..=6 {
         let ms = t0 + (t1 - t0) * k / 6;
-        let short = s.clock.short(ms);
+        let short = clock.short(ms);
         let (d, time) = short.split_at(short.len().min(10));
         let label = if d != day {
             day = d.to_string();
