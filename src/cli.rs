@@ -43,10 +43,17 @@ pub enum Command {
         /// The JSON report.
         #[arg(value_name = "REPORT.json")]
         path: PathBuf,
-        /// html (default) or json; human, markdown and timeline need a sweep (not yet from a
-        /// saved report).
+        /// html (default), json, human, markdown or timeline: the same report `scan` writes
+        /// in that format, rebuilt from the saved one without scanning again.
         #[arg(long, value_enum, default_value = "html")]
         format: Format,
+        /// Colour of --format human and timeline: auto (on a terminal, unless NO_COLOR is
+        /// set), always, never.
+        #[arg(long, value_enum, default_value = "auto")]
+        color: ColorWhen,
+        /// The rule packs the report was written with (its findings name their rules by id).
+        #[command(flatten)]
+        packs: PackArgs,
     },
 }
 

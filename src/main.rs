@@ -20,7 +20,12 @@ fn main() {
         },
         cli::Command::Explain { rule_id, packs } => commands::explain(&rule_id, &packs),
         cli::Command::Tail(args) => logtriage::follow::command::run(args),
-        cli::Command::Report { path, format } => commands::report(&path, format),
+        cli::Command::Report {
+            path,
+            format,
+            color,
+            packs,
+        } => commands::report(&path, format, color, &packs),
     };
     std::process::exit(code);
 }

@@ -305,9 +305,16 @@ pub fn explain(rule_id: &str, packs: &PackArgs) -> i32 {
     EXIT_OK
 }
 
-/// `logtriage report REPORT.json`: a saved report rendered again, without scanning.
-pub fn report(path: &std::path::Path, format: crate::cli::Format) -> i32 {
-    use crate::cli::Format;
+/// `logtriage report REPORT.json`: a saved report rendered again, without scanning. HTML and
+/// JSON are drawn from the document itself; human, markdown and timeline from the `Summary`
+/// it is read back into (`report::saved`), with the rules and scenarios of the given packs.
+pub fn report(
+    path: &std::path::Path,
+    format: crate::cli::Format,
+    color: crate::cli::ColorWhen,
+    packs: &PackArgs,
+) -> i32 {
+    use crate::cli::{ColorWhen, Format};
     let doc = match crate::report::baseline::read_report(path, "report") {
         Ok(d) => d,
         Err(e) => {
@@ -315,21 +322,62 @@ pub fn report(path: &std::path::Path, format: crate::cli::Format) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let mut out = io::BufWriter::new(io::stdout().lock());
+    let stdout = io::stdout();
     match format {
-        Format::Html => check_io(crate::report::html::write_saved(&mut out, &doc)),
+        Format::Html => {
+            let mut out = io::BufWriter::new(stdout.lock());
+            check_io(crate::report::html::write_saved(&mut out, &doc));
+            check_io(out.flush());
+        }
         Format::Json => {
+            let mut out = io::BufWriter::new(stdout.lock());
             check_io(serde_json::to_writer_pretty(&mut out, &doc).map_err(io::Error::other));
             check_io(writeln!(out));
+            check_io(out.flush());
         }
-        other => {
+        Format::Ndjson => {
             eprintln!(
-                "logtriage: report --format {}: not built yet from a saved report (its writers need a sweep); use --format html or json, or scan again",
-                format!("{other:?}").to_lowercase()
+                "logtriage: report --format ndjson: a saved report holds findings, not every occurrence; scan again with --format ndjson"
             );
             return EXIT_ERROR;
         }
+        Format::Human | Format::Markdown | Format::Timeline => {
+            let rules = match load_rules(packs) {
+                Ok(r) => r,
+                Err(c) => return c,
+            };
+            let scenarios = match load_scenarios(packs) {
+                Ok(s) => s,
+                Err(c) => return c,
+            };
+            let (summary, notes) =
+                match crate::report::saved::summary_and_notes(&doc, &rules, &scenarios) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        eprintln!("logtriage: report {}: {e}", path.display());
+                        return EXIT_ERROR;
+                    }
+                };
+            for n in notes {
+                eprintln!("logtriage: warning: {n}");
+            }
+            let choice = match color {
+                ColorWhen::Auto => anstream::ColorChoice::Auto,
+                ColorWhen::Always => anstream::ColorChoice::Always,
+                ColorWhen::Never => anstream::ColorChoice::Never,
+            };
+            let mut out: Box<dyn Write> = match format {
+                Format::Markdown => Box::new(io::BufWriter::new(stdout.lock())),
+                _ => Box::new(anstream::AutoStream::new(stdout.lock(), choice)),
+            };
+            let r = match format {
+                Format::Human => crate::report::human::write(&mut out, &summary, &rules),
+                Format::Markdown => crate::report::markdown::write(&mut out, &summary, &rules),
+                _ => crate::report::incidents::write_timeline(&mut out, &summary, &rules),
+            };
+            check_io(r);
+            check_io(out.flush());
+        }
     }
-    check_io(out.flush());
     EXIT_OK
 }

@@ -12,6 +12,7 @@ pub mod json;
 pub mod markdown;
 pub mod ndjson;
 pub mod progress;
+pub mod saved;
 pub mod story_json;
 pub mod text;
 

@@ -103,6 +103,14 @@ pub fn service_names() -> Vec<&'static str> {
     SERVICES.iter().map(|s| s.name).collect()
 }
 
+/// A service's static name, component and layer, by its name (a saved report's `service`).
+pub fn service_info(name: &str) -> Option<(&'static str, &'static str, Layer)> {
+    SERVICES
+        .iter()
+        .find(|s| s.name == name)
+        .map(|s| (s.name, s.component, s.layer))
+}
+
 pub fn is_service_name(name: &str) -> bool {
     SERVICES.iter().any(|s| s.name == name)
 }
