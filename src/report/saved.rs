@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use serde_json::Value;
 
 use super::{HostRow, SourceRow, Summary, baseline};
+use crate::event::time::Zone;
 use crate::event::{Level, Stamp};
 use crate::finding::clock::Clock;
 use crate::finding::incident::{Incident, Link, Tie};
@@ -26,11 +27,54 @@ use crate::rules::{Layer, Rule, Severity};
 use crate::source::Problem;
 
 /// The clock of a saved report: its `scan.timezone` ("Etc/UTC (this machine's zone)": the
-/// name is before the note), no host corrections (its times are already corrected).
-pub fn clock_of(doc: &Value) -> Clock {
+/// name is before the note, and the report names it whole), with the hosts' corrections.
+pub fn clock_of(doc: &Value, offsets: Vec<(String, i64)>) -> Clock {
     let zone = doc["scan"]["timezone"].as_str().unwrap_or("UTC");
     let name = zone.split(" (").next().unwrap_or(zone);
-    Clock::new(Some(name), Vec::new()).unwrap_or_default()
+    let mut clock = Clock::new(Some(name), offsets).unwrap_or_default();
+    clock.name = zone.to_string();
+    clock
+}
+
+/// A log's timestamp text (without its brackets) as the engine reads it.
+fn parse_text(text: &str) -> Option<Stamp> {
+    use crate::event::time::{TsKind, parse_kind};
+    [format!("{text} x"), format!("[{text}] x")]
+        .iter()
+        .find_map(|l| TsKind::ALL.iter().find_map(|k| parse_kind(l.as_bytes(), *k)))
+}
+
+/// The hosts' clock corrections (`--clock-offset`) the report was written with: the JSON
+/// holds corrected instants and, in evidence, each time as the log wrote it; the difference
+/// is the host's correction.
+fn offsets(doc: &Value) -> Vec<(String, i64)> {
+    let plain = clock_of(doc, Vec::new());
+    let mut out: Vec<(String, i64)> = Vec::new();
+    let items = arr(&doc["findings"]).iter().map(|f| (&f["host"], &f["evidence"]));
+    for (host, evidence) in items {
+        let Some(host) = host.as_str() else { continue };
+        if out.iter().any(|(h, _)| h == host) {
+            continue;
+        }
+        for e in arr(evidence) {
+            let (Some(at), Some(text)) = (e["timestamp"].as_str(), e["timestamp_text"].as_str())
+            else {
+                continue;
+            };
+            let (Ok(at), Some(st)) = (
+                instant(at),
+                parse_text(text),
+            ) else {
+                continue;
+            };
+            let off = at - plain.instant(&st, None);
+            if off != 0 {
+                out.push((host.to_string(), off));
+            }
+            break;
+        }
+    }
+    out
 }
 
 /// A string made `'static`: the known names (services, layouts, compressors, components)
@@ -88,8 +132,15 @@ fn instant(s: &str) -> Result<i64, String> {
 }
 
 /// An RFC 3339 time of the report as a stamp: the civil time it is written in (the report's
-/// zone), without a zone, so the report's clock reads it back as the same instant.
-fn stamp(s: &str) -> Result<Stamp, String> {
+/// zone), less its host's correction `off`, without a zone, so the report's clock reads it
+/// back as the same instant.
+fn stamp(s: &str, off: i64) -> Result<Stamp, String> {
+    stamp_in(s, off, None)
+}
+
+/// `stamp`, for a log whose times state their zone (`zone`: UTC or an offset): the stamp is
+/// the time as that log wrote it, with its zone, as the engine read it.
+fn stamp_in(s: &str, off: i64, zone: Option<Zone>) -> Result<Stamp, String> {
     let ts: jiff::Timestamp = s.parse().map_err(|e| format!("time {s:?}: {e}"))?;
     // The offset it was written with gives its civil time in the report's zone.
     let offset = s
@@ -101,20 +152,48 @@ fn stamp(s: &str) -> Result<Stamp, String> {
             Some(if &s[i..=i] == "-" { -secs } else { secs })
         })
         .unwrap_or(0);
-    let off = jiff::tz::Offset::from_seconds(offset).map_err(|e| e.to_string())?;
+    let offset = match zone {
+        Some(Zone::Utc) => 0,
+        Some(Zone::Offset(m)) => m * 60,
+        _ => offset,
+    };
+    let offset = jiff::tz::Offset::from_seconds(offset).map_err(|e| e.to_string())?;
     Ok(Stamp {
         end: 0,
         start: 0,
         text_end: 0,
-        civil: off.to_datetime(ts),
-        zone: None,
+        civil: offset.to_datetime(
+            jiff::Timestamp::from_millisecond(ts.as_millisecond() - off).unwrap_or(ts),
+        ),
+        zone: zone.filter(|z| !matches!(z, Zone::Named)),
     })
 }
 
-fn stamp_opt(v: &Value) -> Result<Option<(i64, Stamp)>, String> {
+/// The zone a log's times state, from its evidence's timestamps as written (none when they
+/// state none: they were read in the report's zone).
+fn written_zone(evidence: &Value) -> Option<Zone> {
+    arr(evidence)
+        .iter()
+        .filter(|e| !e["timestamp"].is_null())
+        .filter_map(|e| match e["timestamp_text"].as_str() {
+            Some(t) => parse_text(t),
+            // A synthetic finding's evidence (a log that stopped): its line as written.
+            None => {
+                let line = e["text"].as_str()?.lines().next()?.as_bytes();
+                use crate::event::time::{TsKind, parse_kind};
+                TsKind::ALL.iter().find_map(|k| parse_kind(line, *k))
+            }
+        })
+        .map(|st| st.zone)
+        .next()
+        .flatten()
+        .filter(|z| !matches!(z, Zone::Named))
+}
+
+fn stamp_opt(v: &Value, off: i64, zone: Option<Zone>) -> Result<Option<(i64, Stamp)>, String> {
     match v.as_str() {
         Some(s) => {
-            let st = stamp(s)?;
+            let st = stamp_in(s, off, zone)?;
             Ok(Some((st.key(), st)))
         }
         None => Ok(None),
@@ -162,11 +241,18 @@ fn hit_line(rule: Option<&Rule>, text: &str) -> Option<String> {
 }
 
 struct Reader {
+    offsets: Vec<(String, i64)>,
     services: Vec<&'static str>,
     paths: Paths,
 }
 
 impl Reader {
+    /// A host's clock correction.
+    fn off(&self, host: Option<&str>) -> i64 {
+        host.and_then(|h| self.offsets.iter().find(|(n, _)| n == h))
+            .map_or(0, |(_, ms)| *ms)
+    }
+
     fn service(&self, v: &Value) -> Option<&'static str> {
         v.as_str().map(|s| intern(&self.services, s))
     }
@@ -191,7 +277,10 @@ impl Reader {
         rule: Option<(u32, &Rule)>,
         fingerprint: u64,
         phase: Option<Phase>,
+        host: Option<&str>,
     ) -> Result<Vec<(u32, Occurrence)>, String> {
+        let off = self.off(host);
+        let zone = written_zone(v);
         let mut out = Vec::new();
         for e in arr(v) {
             let path = str_of(&e["path"]).unwrap_or("");
@@ -206,7 +295,7 @@ impl Reader {
                     rule: rule.map_or(crate::matching::UNKNOWN, |r| r.0),
                     line: u64_of(&e["line"]),
                     stamp: match e["timestamp"].as_str() {
-                        Some(s) => Some(stamp(s)?),
+                        Some(s) => Some(stamp_in(s, off, zone)?),
                         None => None,
                     },
                     stamp_text: string(&e["timestamp_text"]),
@@ -248,8 +337,9 @@ fn problems(v: &Value) -> Vec<Problem> {
 fn bursts(doc: &Value, r: &mut Reader) -> Result<HashMap<String, Vec<(Burst, Value)>>, String> {
     let mut out: HashMap<String, Vec<(Burst, Value)>> = HashMap::new();
     for e in arr(&doc["timeline"]["entries"]) {
-        let first = stamp(str_of(&e["time"]).unwrap_or(""))?;
-        let last = stamp(str_of(&e["until"]).unwrap_or(""))?;
+        let off = r.off(e["host"].as_str());
+        let first = stamp(str_of(&e["time"]).unwrap_or(""), off)?;
+        let last = stamp(str_of(&e["until"]).unwrap_or(""), off)?;
         let at = r.paths.place(str_of(&e["at"]).unwrap_or(""));
         out.entry(str_of(&e["fingerprint"]).unwrap_or("").to_string())
             .or_default()
@@ -286,8 +376,10 @@ pub fn summary_and_notes(
 ) -> Result<(Summary, Vec<String>), String> {
     let mut notes = Vec::new();
     let scan = &doc["scan"];
-    let clock = clock_of(doc);
+    let offsets = offsets(doc);
+    let clock = clock_of(doc, offsets.clone());
     let mut r = Reader {
+        offsets,
         services: crate::source::origin::service_names(),
         paths: Paths {
             paths: Vec::new(),
@@ -340,9 +432,18 @@ pub fn summary_and_notes(
         let fp_text = str_of(&f["fingerprint"]).unwrap_or("");
         let fingerprint = fingerprint_of(fp_text)?;
         let phase = f["phase"].as_str().and_then(phase_of);
-        let evidence = r.evidence(&f["evidence"], Some((ri as u32, rule)), fingerprint, phase)?;
+        let host = string(&f["host"]);
+        let off = r.off(host.as_deref());
+        let zone = written_zone(&f["evidence"]);
+        let evidence = r.evidence(
+            &f["evidence"],
+            Some((ri as u32, rule)),
+            fingerprint,
+            phase,
+            host.as_deref(),
+        )?;
         let files: Vec<u32> = strings(&f["files"]).iter().map(|p| r.paths.id(p)).collect();
-        let mut origin = r.origin(&f["service"], string(&f["host"]));
+        let mut origin = r.origin(&f["service"], host);
         origin.container = string(&f["container"]);
         origin.application = string(&f["application"]);
         let first_at = evidence
@@ -369,8 +470,8 @@ pub fn summary_and_notes(
             rule: ri as u32,
             fingerprint,
             count: u64_of(&f["count"]),
-            first_seen: stamp_opt(&f["first_seen"])?,
-            last_seen: stamp_opt(&f["last_seen"])?,
+            first_seen: stamp_opt(&f["first_seen"], off, zone)?,
+            last_seen: stamp_opt(&f["last_seen"], off, zone)?,
             first_at,
             evidence,
             files,
@@ -397,7 +498,6 @@ pub fn summary_and_notes(
     let mut templates = Vec::new();
     for u in arr(&doc["unknown"]) {
         let id = str_of(&u["template_id"]).unwrap_or("").to_string();
-        let evidence = r.evidence(&u["evidence"], None, 0, None)?;
         let files: Vec<u32> = strings(&u["files"]).iter().map(|p| r.paths.id(p)).collect();
         let services: BTreeSet<&'static str> = arr(&u["services"])
             .iter()
@@ -416,6 +516,9 @@ pub fn summary_and_notes(
                 hosts.iter().next().cloned(),
             ),
         };
+        let off = r.off(host.as_deref());
+        let zone = written_zone(&u["evidence"]);
+        let evidence = r.evidence(&u["evidence"], None, 0, None, host.as_deref())?;
         let mut origin = r.origin(&service, host);
         if let Some(c) = u["component"].as_str() {
             origin.component = Some(intern(&[], c));
@@ -433,8 +536,8 @@ pub fn summary_and_notes(
                 .and_then(|l| Level::parse(l.as_bytes()))
                 .unwrap_or(Level::Error),
             count: u64_of(&u["count"]),
-            first_seen: stamp_opt(&u["first_seen"])?,
-            last_seen: stamp_opt(&u["last_seen"])?,
+            first_seen: stamp_opt(&u["first_seen"], off, zone)?,
+            last_seen: stamp_opt(&u["last_seen"], off, zone)?,
             first_at,
             evidence,
             files,
