@@ -483,10 +483,10 @@ fn a_saved_report_renders_the_same_page() {
             vec![
                 "report".to_string(),
                 "--format".to_string(),
-                "markdown".to_string(),
+                "ndjson".to_string(),
                 saved.display().to_string(),
             ],
-            "not built yet from a saved report",
+            "a saved report holds findings, not every occurrence",
         ),
     ] {
         let out = Command::cargo_bin("logtriage")

@@ -124,7 +124,10 @@ fn a_baselines_comparison_comes_back() {
     let old = dir.path().join("old.json");
     std::fs::write(&old, scan("samples/accumulo", &["--tz=UTC"], "json")).unwrap();
     let old = old.to_str().unwrap().to_string();
-    same_as_scan("samples", &["--tz=UTC", "--silence=24h", "--baseline", &old]);
+    same_as_scan(
+        "samples",
+        &["--tz=UTC", "--silence=24h", "--baseline", &old],
+    );
 }
 
 #[test]
@@ -168,7 +171,10 @@ fn a_cut_timeline_is_said() {
     let (code, out, err) = report(&path, "timeline");
     assert_eq!(code, 0, "{err}");
     assert!(!out.is_empty());
-    assert!(err.contains("warning") && err.contains(&format!("{held} of {}", held + 5)), "{err}");
+    assert!(
+        err.contains("warning") && err.contains(&format!("{held} of {}", held + 5)),
+        "{err}"
+    );
 }
 
 #[test]

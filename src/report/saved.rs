@@ -41,7 +41,11 @@ fn parse_text(text: &str) -> Option<Stamp> {
     use crate::event::time::{TsKind, parse_kind};
     [format!("{text} x"), format!("[{text}] x")]
         .iter()
-        .find_map(|l| TsKind::ALL.iter().find_map(|k| parse_kind(l.as_bytes(), *k)))
+        .find_map(|l| {
+            TsKind::ALL
+                .iter()
+                .find_map(|k| parse_kind(l.as_bytes(), *k))
+        })
 }
 
 /// The hosts' clock corrections (`--clock-offset`) the report was written with: the JSON
@@ -50,7 +54,9 @@ fn parse_text(text: &str) -> Option<Stamp> {
 fn offsets(doc: &Value) -> Vec<(String, i64)> {
     let plain = clock_of(doc, Vec::new());
     let mut out: Vec<(String, i64)> = Vec::new();
-    let items = arr(&doc["findings"]).iter().map(|f| (&f["host"], &f["evidence"]));
+    let items = arr(&doc["findings"])
+        .iter()
+        .map(|f| (&f["host"], &f["evidence"]));
     for (host, evidence) in items {
         let Some(host) = host.as_str() else { continue };
         if out.iter().any(|(h, _)| h == host) {
@@ -61,10 +67,7 @@ fn offsets(doc: &Value) -> Vec<(String, i64)> {
             else {
                 continue;
             };
-            let (Ok(at), Some(st)) = (
-                instant(at),
-                parse_text(text),
-            ) else {
+            let (Ok(at), Some(st)) = (instant(at), parse_text(text)) else {
                 continue;
             };
             let off = at - plain.instant(&st, None);
@@ -465,7 +468,9 @@ pub fn summary_and_notes(
             .into_iter()
             .map(|b| b.0)
             .collect();
-        by_fingerprint.entry(fp_text.to_string()).or_insert(findings.len());
+        by_fingerprint
+            .entry(fp_text.to_string())
+            .or_insert(findings.len());
         findings.push(Finding {
             rule: ri as u32,
             fingerprint,
