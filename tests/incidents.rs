@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::cluster_logs::benign;
+use common::cluster_logs::{benign, rules_of};
 use common::{RunExt, json, logtriage_scan, write};
 use serde_json::Value;
 
@@ -103,15 +103,6 @@ fn scan(d: &std::path::Path, extra: &[&str]) -> Value {
     let mut v = json(&out);
     v["scan"]["duration_ms"] = Value::Null;
     v
-}
-
-fn rules_of(chain: &Value) -> Vec<&str> {
-    chain
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|l| l["rule"].as_str().unwrap())
-        .collect()
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::cluster_logs::findings_of;
 use common::{RunExt, gzip, json, logtriage_scan, write};
 use serde_json::Value;
 
@@ -47,15 +48,6 @@ fn scan_json(path: &std::path::Path, extra: &[&str], code: i32) -> Value {
     let mut v = json(&out);
     v["scan"]["duration_ms"] = Value::Null;
     v
-}
-
-fn findings_of<'a>(v: &'a Value, rule: &str) -> Vec<&'a Value> {
-    v["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|f| f["rule"] == rule)
-        .collect()
 }
 
 #[test]

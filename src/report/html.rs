@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::Value as Json;
 
 use super::Summary;
+use super::text::human_bytes;
 use crate::finding::clock::Clock;
 use crate::rules::Rule;
 
@@ -226,21 +227,6 @@ fn data_json(findings: &[Json]) -> String {
         }
     }
     safe
-}
-
-fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < UNITS.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
-    }
 }
 
 /// The first and last time the findings and unknown templates were seen.
