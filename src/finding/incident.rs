@@ -107,11 +107,14 @@ pub fn incidents(
             _ => windows.push((first, last)),
         }
     }
+    // What the sweep says of its servers, once: each incident adds the ones that failed in it.
+    let base = sweep_situation(clock, fleet);
+    let aliases = aliases(findings, rules);
     windows
         .into_iter()
         .map(|(start, end)| {
             let mut inc = incident(findings, &spans, rules, start, end);
-            inc.situation = situation(&inc, findings, rules, clock, fleet);
+            inc.situation = situation(&inc, findings, rules, base.clone(), &aliases);
             // The hosts of the servers that failed are the incident's, whoever reported them.
             let failed = [&inc.situation.down, &inc.situation.not_serving];
             inc.hosts.extend(
@@ -241,15 +244,9 @@ fn incident(findings: &[Finding], spans: &Spans, rules: &[Rule], start: i64, end
     }
 }
 
-/// The servers that failed in an incident (the chain's findings whose rules have an `effect`),
-/// and the sweep's servers of each role.
-fn situation(
-    inc: &Incident,
-    findings: &[Finding],
-    rules: &[Rule],
-    clock: &Clock,
-    fleet: &Fleet,
-) -> Situation {
+/// The sweep's servers of each role: the hosts with their logs, until when each logged, and
+/// the gaps a restart ended.
+fn sweep_situation(clock: &Clock, fleet: &Fleet) -> Situation {
     let mut sit = Situation::default();
     for e in fleet.ends {
         let Some(service) = e.origin.service else {
@@ -285,8 +282,12 @@ fn situation(
             }
         }
     }
-    // Addresses a start-up banner tied to a host ("host = dn2/10.0.0.12"): a server another
-    // log names by address is counted as that host.
+    sit
+}
+
+/// Addresses a start-up banner tied to a host ("host = dn2/10.0.0.12"): a server another log
+/// names by address is counted as that host.
+fn aliases<'f>(findings: &'f [Finding], rules: &[Rule]) -> Vec<(&'f str, &'f str)> {
     let mut aliases: Vec<(&str, &str)> = Vec::new();
     for f in findings {
         let Some(host) = f.origin.host.as_deref() else {
@@ -303,6 +304,18 @@ fn situation(
             }
         }
     }
+    aliases
+}
+
+/// The servers that failed in an incident (the chain's findings whose rules have an `effect`),
+/// added to the sweep's servers of each role (`sweep_situation`).
+fn situation(
+    inc: &Incident,
+    findings: &[Finding],
+    rules: &[Rule],
+    mut sit: Situation,
+    aliases: &[(&str, &str)],
+) -> Situation {
     let named = |h: String| -> String {
         match aliases.iter().find(|(a, _)| *a == h) {
             Some((_, host)) => host.to_string(),

@@ -105,6 +105,17 @@ impl Situation {
         .collect()
     }
 
+    /// "down: tserver node3, datanode dn2", one clause per kind, each server written by `each`.
+    pub fn describe_failed(&self, each: impl Fn(&Server) -> String) -> Vec<String> {
+        self.failed()
+            .into_iter()
+            .map(|(what, l)| {
+                let servers: Vec<String> = l.iter().map(&each).collect();
+                format!("{what}: {}", servers.join(", "))
+            })
+            .collect()
+    }
+
     fn list(&self, m: Measure) -> &[Server] {
         match m {
             Measure::Down => &self.down,

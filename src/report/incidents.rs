@@ -227,16 +227,9 @@ fn write_incident(
 /// does) the servers that failed.
 fn write_scenario(out: &mut dyn Write, s: &Summary, inc: &Incident) -> io::Result<()> {
     let Some(first) = inc.scenarios.first() else {
-        let failed: Vec<String> = inc
+        let failed = inc
             .situation
-            .failed()
-            .into_iter()
-            .map(|(what, l)| {
-                let each: Vec<String> =
-                    l.iter().map(|x| format!("{} {}", x.role, x.unit)).collect();
-                format!("{what}: {}", each.join(", "))
-            })
-            .collect();
+            .describe_failed(|x| format!("{} {}", x.role, x.unit));
         if !failed.is_empty() {
             writeln!(
                 out,

@@ -510,18 +510,9 @@ fn write_incident(
 /// the servers that failed.
 fn write_scenario(out: &mut dyn Write, s: &Summary, inc: &Incident) -> io::Result<()> {
     let Some(first) = inc.scenarios.first() else {
-        let failed: Vec<String> = inc
+        let failed = inc
             .situation
-            .failed()
-            .into_iter()
-            .map(|(what, l)| {
-                let each: Vec<String> = l
-                    .iter()
-                    .map(|x| inline(&format!("{} {}", x.role, x.unit), CELL_CHARS))
-                    .collect();
-                format!("{what}: {}", each.join(", "))
-            })
-            .collect();
+            .describe_failed(|x| inline(&format!("{} {}", x.role, x.unit), CELL_CHARS));
         if !failed.is_empty() {
             writeln!(
                 out,
