@@ -38,6 +38,9 @@ pub enum Command {
     /// Follow logs as they grow (through rotation and truncation) and report each known
     /// failure as it happens.
     Tail(TailArgs),
+    /// Merge JSON reports (one per host, or per part of a bundle) into the report one scan of
+    /// all their logs would give.
+    Merge(MergeArgs),
     /// Render a saved JSON report (`scan --format json`) without scanning again.
     Report {
         /// The JSON report.
@@ -179,6 +182,56 @@ pub struct ScanArgs {
     /// No progress output on stderr.
     #[arg(short = 'q', long)]
     pub quiet: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(after_help = "Examples:
+  logtriage merge reports/*.json
+  logtriage merge --format html -o night.html node1.json node2.json node3.json
+  logtriage merge --format json -o merged.json --failed 'node4=unreachable over ssh' reports/*.json")]
+pub struct MergeArgs {
+    /// JSON reports written by `scan --format json` (or `merge --format json`).
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub reports: Vec<PathBuf>,
+    /// Output format (ndjson is not one: a report holds findings, not every occurrence).
+    #[arg(long, value_enum, default_value = "human")]
+    pub format: Format,
+    /// Write the report to FILE instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// WHAT=WHY: an input with no report (a host where the scan failed, or that could not be
+    /// reached), listed in the merged report's errors. Repeatable.
+    #[arg(long, value_name = "WHAT=WHY")]
+    pub failed: Vec<String>,
+    #[command(flatten)]
+    pub packs: PackArgs,
+    /// Report only findings at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "info")]
+    pub min_severity: Severity,
+    /// Exit 1 when a reported finding is at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "medium")]
+    pub fail_on: Severity,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorWhen,
+    /// The noise-control file (as for scan). Default: logtriage.toml in the current folder.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// An earlier JSON report to compare with (as for scan).
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+    /// The zone of log times that state none. Default: the reports' zone.
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// HOST=DURATION: a correction added to that host's log times (as for scan). Repeatable.
+    #[arg(long, value_name = "HOST=DURATION", value_parser = crate::finding::clock::parse_clock_offset)]
+    pub clock_offset: Vec<(String, i64)>,
+    /// A daemon's log that ends this long before the last event is "stopped logging".
+    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "10m")]
+    pub silence: i64,
+    /// A new incident starts after this long with no finding at medium or above anywhere.
+    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "15m")]
+    pub incident_gap: i64,
 }
 
 #[derive(Args, Debug)]

@@ -19,6 +19,7 @@ fn main() {
             cli::RulesCommand::Suggest(args) => commands::rules_suggest(*args),
         },
         cli::Command::Explain { rule_id, packs } => commands::explain(&rule_id, &packs),
+        cli::Command::Merge(args) => commands::merge(args),
         cli::Command::Tail(args) => logtriage::follow::command::run(args),
         cli::Command::Report {
             path,

@@ -350,3 +350,33 @@ fn a_daemon_log_that_ends_while_the_others_go_on_stopped_logging() {
             .any(|f| f["rule"] == "jvm.stopped-logging")
     );
 }
+
+#[test]
+fn a_restart_on_the_first_line_of_a_split_range_is_still_a_restart() {
+    // The bundled cluster's dn3 DataNode was down 25 minutes, then restarted. Read in ranges
+    // of 500 bytes on two threads, its start-up line began a range: the line before it (the
+    // outage's start) is in the range before, and must still be found.
+    let d = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cluster");
+    let restarts = |v: &Value| -> Vec<String> {
+        v["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == "jvm.down-then-restarted")
+            .map(|f| f["summary"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let one = scan(&d, &["-j1"]);
+    assert!(
+        restarts(&one)
+            .iter()
+            .any(|s| s.starts_with("datanode was down from 2024-06-18 03:35:41")),
+        "{:?}",
+        restarts(&one)
+    );
+    for extra in [["-j2", "--split-bytes=500"], ["-j2", "--split-bytes=200"]] {
+        let other = scan(&d, &extra);
+        assert_eq!(restarts(&one), restarts(&other), "{extra:?}");
+        assert_eq!(one, other, "{extra:?}");
+    }
+}

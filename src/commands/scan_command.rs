@@ -17,17 +17,25 @@ pub struct Sweep {
     pub matcher: Matcher,
 }
 
-/// Sweeps the inputs of `args`, calling `each` with every stream's report (in input order) as
-/// it completes, before the collector takes it; says on stderr what could not be read.
-pub fn sweep(
-    args: &ScanArgs,
-    mut each: impl FnMut(&mut FileReport, &mut Collector, &Matcher),
-) -> Result<Sweep, i32> {
-    let started = Instant::now();
-    let mut rules = load_rules(&args.packs)?;
-    let scenarios = super::load_scenarios(&args.packs)?;
+/// What a sweep and a merge of sweeps work with: the rules (severities overridden by the
+/// config file), the Run Book scenarios, the baseline and the config.
+pub(crate) struct Setup {
+    pub rules: Vec<crate::rules::Rule>,
+    pub scenarios: crate::rules::scenario::Scenarios,
+    pub baseline: Option<crate::report::baseline::Baseline>,
+    pub config: crate::config::Config,
+}
+
+/// Loads the packs, the baseline and the config file, saying on stderr what is wrong.
+pub(crate) fn setup(
+    packs: &crate::cli::PackArgs,
+    config: Option<&std::path::Path>,
+    baseline: Option<&std::path::Path>,
+) -> Result<Setup, i32> {
+    let mut rules = load_rules(packs)?;
+    let scenarios = super::load_scenarios(packs)?;
     // Read before the sweep: a wrong baseline is said at once, not after minutes of scanning.
-    let baseline = match args.baseline.as_deref().map(crate::report::baseline::load) {
+    let baseline = match baseline.map(crate::report::baseline::load) {
         Some(Err(e)) => {
             eprintln!("logtriage: {e}");
             return Err(EXIT_ERROR);
@@ -36,7 +44,7 @@ pub fn sweep(
         None => None,
     };
     let today = jiff::ZonedDateTime::now().date().to_string();
-    let config = match crate::config::load(args.config.as_deref(), &today) {
+    let config = match crate::config::load(config, &today) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("logtriage: config error: {e}");
@@ -63,6 +71,31 @@ pub fn sweep(
             s.until.as_deref().unwrap_or("")
         );
     }
+    Ok(Setup {
+        rules,
+        scenarios,
+        baseline,
+        config,
+    })
+}
+
+/// Sweeps the inputs of `args`, calling `each` with every stream's report (in input order) as
+/// it completes, before the collector takes it; says on stderr what could not be read.
+pub fn sweep(
+    args: &ScanArgs,
+    mut each: impl FnMut(&mut FileReport, &mut Collector, &Matcher),
+) -> Result<Sweep, i32> {
+    let started = Instant::now();
+    let Setup {
+        rules,
+        scenarios,
+        baseline,
+        config,
+    } = setup(
+        &args.packs,
+        args.config.as_deref(),
+        args.baseline.as_deref(),
+    )?;
     let (since, until) = match (
         args.since.as_deref().map(parse_time_bound).transpose(),
         args.until.as_deref().map(parse_time_bound).transpose(),
@@ -171,6 +204,9 @@ pub fn sweep(
         hosts,
         config,
     );
+    if args.format == crate::cli::Format::Json {
+        collector.keep_streams();
+    }
     let min = args.min_severity;
     scan::scan_all(&walked.inputs, &matcher, &opts, |mut r| {
         each(&mut r, &mut collector, &matcher);
@@ -243,20 +279,36 @@ pub fn scan(args: ScanArgs) -> i32 {
         Ok(s) => s,
         Err(code) => return code,
     };
-    match format {
-        Format::Human => check_io(report::human::write(&mut out, &summary, &matcher.rules)),
-        Format::Json => check_io(report::json::write(&mut out, &summary, &matcher.rules)),
-        Format::Timeline => check_io(report::incidents::write_timeline(
-            &mut out,
-            &summary,
-            &matcher.rules,
-        )),
-        Format::Markdown => check_io(report::markdown::write(&mut out, &summary, &matcher.rules)),
-        Format::Html => check_io(report::html::write(&mut out, &summary, &matcher.rules)),
-        Format::Ndjson => {}
-    }
+    check_io(write_format(&mut out, format, &summary, &matcher.rules));
     check_io(out.flush());
     drop(out);
+    exit_code(&summary, &matcher.rules, args.fail_on)
+}
+
+/// Writes the end-of-sweep report in `format` (NDJSON was written as the streams came).
+pub(crate) fn write_format(
+    out: &mut dyn Write,
+    format: Format,
+    summary: &Summary,
+    rules: &[crate::rules::Rule],
+) -> io::Result<()> {
+    match format {
+        Format::Human => report::human::write(out, summary, rules),
+        Format::Json => report::json::write(out, summary, rules),
+        Format::Timeline => report::incidents::write_timeline(out, summary, rules),
+        Format::Markdown => report::markdown::write(out, summary, rules),
+        Format::Html => report::html::write(out, summary, rules),
+        Format::Ndjson => Ok(()),
+    }
+}
+
+/// The exit code of a sweep (or a merge): 2 when nothing was read or an input could not be,
+/// 1 for a finding at or above `fail_on` (only new ones with a baseline), else 0.
+pub(crate) fn exit_code(
+    summary: &Summary,
+    rules: &[crate::rules::Rule],
+    fail_on: crate::rules::Severity,
+) -> i32 {
     if summary.nothing_scanned() {
         eprintln!(
             "logtriage: nothing was scanned: every input was skipped or could not be read{}",
@@ -270,7 +322,7 @@ pub fn scan(args: ScanArgs) -> i32 {
     }
     if !summary.errors.is_empty() {
         EXIT_ERROR
-    } else if summary.fails_at(&matcher.rules, args.fail_on) {
+    } else if summary.fails_at(rules, fail_on) {
         EXIT_FINDINGS
     } else {
         EXIT_OK

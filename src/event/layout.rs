@@ -7,7 +7,9 @@ use super::level::{Level, find_level};
 use super::time::{self, Stamp, TsKind};
 
 /// The layouts we know, named as the JSON report names them.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Layout {
     /// Accumulo `%d{ISO8601} [%-8c{2}] %-5p: %m%n` (log4j 1 and 2; 2.1.5+ with `Thread[%T]`).
     Accumulo,

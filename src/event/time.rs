@@ -21,7 +21,7 @@ pub enum TsKind {
 }
 
 /// A zone the line states explicitly.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Zone {
     Utc,
     /// Offset in minutes east of UTC.
@@ -31,7 +31,7 @@ pub enum Zone {
 }
 
 /// A timestamp found at the start of a line.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Stamp {
     /// Bytes of the line the timestamp (with its brackets and zone) spans.
     pub end: usize,

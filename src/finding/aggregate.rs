@@ -57,7 +57,7 @@ pub fn see(
 }
 
 /// One problem: every occurrence of one fingerprint.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Finding {
     pub rule: u32,
     pub fingerprint: u64,
@@ -451,10 +451,14 @@ impl<'r> FileAggregator<'r> {
 
 /// Joins what consecutive parts of one stream found (each with line numbers counted from its
 /// own start, and the number of lines before it) into the stream's findings.
-pub fn merge_parts(parts: Vec<(u64, Part)>, rules: &[Rule], max_evidence: usize) -> Part {
+pub fn merge_parts(
+    parts: Vec<(u64, Option<Stamp>, Part)>,
+    rules: &[Rule],
+    max_evidence: usize,
+) -> Part {
     let mut merger = PartMerger::new(rules, max_evidence);
-    for (lines_before, part) in parts {
-        merger.push_at(lines_before, part);
+    for (lines_before, before, part) in parts {
+        merger.push_at(lines_before, before, part);
     }
     merger.finish()
 }
@@ -484,16 +488,21 @@ impl<'r> PartMerger<'r> {
         }
     }
 
-    /// Adds the next part, whose first line is line `lines_before + 1` of the stream.
-    pub fn push_at(&mut self, lines_before: u64, part: Part) {
+    /// Adds the next part, whose first line is line `lines_before + 1` of the stream and
+    /// whose stream's last timed line before it was at `before`.
+    pub fn push_at(&mut self, lines_before: u64, before: Option<Stamp>, part: Part) {
         let mut findings = phase::decide(part.findings, self.phase, self.rules, self.max_evidence);
         if part.marks.len() < MAX_MARKS {
-            self.restarts.extend(phase::restarts(
-                self.phase,
-                &part.marks,
-                &part.restart_marks,
-                lines_before,
-            ));
+            let mut restarts =
+                phase::restarts(self.phase, &part.marks, &part.restart_marks, lines_before);
+            // A start-up on the part's first timed line: the line before it ended the part
+            // before (the outage it ends began there).
+            for r in &mut restarts {
+                if r.prev.is_none() {
+                    r.prev = before;
+                }
+            }
+            self.restarts.extend(restarts);
         }
         self.phase = if part.marks.len() < MAX_MARKS {
             part.marks

@@ -94,7 +94,7 @@ pub struct RestartAt {
 
 /// A daemon's start-up inside its log: when, the line before it, and whether a clean stop
 /// came before it.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Restart {
     pub line: u64,
     pub stamp: Option<Stamp>,

@@ -9,7 +9,7 @@ use crate::rules::Threshold;
 
 /// Has a threshold been reached? Keeps the first and last `count - 1` timestamps so that two
 /// consecutive parts of one file can be checked for a window that straddles them.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct ThresholdState {
     count: usize,
     within_ms: i64,

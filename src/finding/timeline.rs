@@ -14,7 +14,7 @@ pub const FOLD_MS: i64 = 60_000;
 pub const MAX_BURSTS: usize = 10_000;
 
 /// A run of one finding's occurrences with no gap longer than `FOLD_MS`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Burst {
     pub first: (i64, Stamp),
     pub last: (i64, Stamp),
@@ -25,7 +25,7 @@ pub struct Burst {
 
 /// A finding's bursts, in time order once `normalise`d. Untimed occurrences are not on the
 /// timeline (they are still counted by the finding).
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct Bursts(pub Vec<Burst>, usize);
 
 impl Bursts {

@@ -26,7 +26,7 @@ const MASK_CACHE: usize = 4096;
 const KEY_BYTES: usize = 4096;
 
 /// One template: every unknown event of one shape.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Unknown {
     /// The message with its variable parts masked (after `merge`: grouped, `<*>` where the
     /// templates merged differ).
@@ -47,7 +47,8 @@ pub struct Unknown {
     pub files_total: u64,
     /// The first occurrence's origin (its host once the sweep named it).
     pub origin: Origin,
-    pub services: BTreeSet<&'static str>,
+    #[serde(with = "crate::source::origin::static_names")]
+    pub services: crate::source::origin::StaticNames,
     pub hosts: BTreeSet<String>,
     /// When it happened, folded into bursts, for the sweep's timeline.
     pub bursts: super::timeline::Bursts,

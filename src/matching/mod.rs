@@ -53,7 +53,7 @@ impl UnknownMode {
 }
 
 /// One rule firing on one event.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct Occurrence {
     /// Index of the rule in the matcher's rule list.
     pub rule: u32,

@@ -195,7 +195,7 @@ pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()>
         writeln!(out)?;
     }
     if !s.warnings.is_empty() {
-        writeln!(out, "{BOLD}Changed while read{BOLD:#}")?;
+        writeln!(out, "{BOLD}Warnings{BOLD:#}")?;
         for p in &s.warnings {
             writeln!(out, "  {}: {}", p.path, p.message)?;
         }

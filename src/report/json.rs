@@ -32,6 +32,9 @@ struct Doc<'a> {
     /// With `--baseline`: the comparison (each finding's `status` says new or ongoing).
     #[serde(skip_serializing_if = "Option::is_none")]
     baseline: Option<BaselineJson<'a>>,
+    /// What `logtriage merge` needs (`super::streams`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    merge: Option<super::streams::StreamsJson<'a>>,
 }
 
 #[derive(Serialize)]
@@ -357,6 +360,7 @@ pub fn write<'a>(
                 not_rechecked: &b.not_rechecked,
             }
         }),
+        merge: s.streams.as_ref().map(|k| k.json(rules)),
         findings,
         unknown,
         unknown_other: UnknownOther {

@@ -21,7 +21,7 @@ pub const MAX_LINE_BYTES: usize = 1 << 20;
 pub const BINARY_PROBE_BYTES: usize = 64 * 1024;
 
 /// What the scan of one stream (or one part of a file) saw.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, serde::Serialize, serde::Deserialize)]
 pub struct StreamStats {
     pub bytes: u64,
     pub lines: u64,

@@ -219,7 +219,8 @@ impl Merging<'_> {
             if self.stats.error.is_none() {
                 self.stats.error = st.error.take().map(|e| absolute(&e, self.stats.bytes));
             }
-            self.merger.push_at(self.stats.lines, part);
+            let before = self.stats.last_time.as_ref().map(|t| t.1);
+            self.merger.push_at(self.stats.lines, before, part);
             self.stats.absorb_times(self.stats.lines, &mut st);
             self.stats.bytes += st.bytes;
             self.stats.lines += st.lines;

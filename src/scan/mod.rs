@@ -73,8 +73,11 @@ impl Options {
 pub const SPLIT_BYTES: u64 = 32 << 20;
 
 /// The result of scanning one stream: a file, stdin, an archive member, a `yarn logs` section.
+/// Serialized as is in a JSON report's `merge` section (`report::streams`).
+#[derive(serde::Serialize, serde::Deserialize)]
 pub struct FileReport {
-    /// The input it came from.
+    /// The input it came from (of its own sweep: not kept in a report).
+    #[serde(skip)]
     pub index: usize,
     /// `file`, `archive!/member/path`; a `yarn logs` section has its file's path.
     pub path: String,
@@ -97,6 +100,8 @@ pub struct FileReport {
     pub ended_stopping: bool,
     /// The daemon's start-ups inside the stream (for "down, then restarted").
     pub restarts: Vec<crate::finding::phase::Restart>,
+    /// Kept for NDJSON only, never in a JSON report.
+    #[serde(skip)]
     pub occurrences: Vec<Occurrence>,
     /// Could not be read, or read only in part.
     pub error: Option<String>,
@@ -342,7 +347,7 @@ fn scan_split(
     let mut lines_before = 0;
     let mut findings = Vec::with_capacity(parts.len());
     for (mut st, f) in parts {
-        findings.push((lines_before, f));
+        findings.push((lines_before, stats.last_time.as_ref().map(|t| t.1), f));
         stats.absorb_times(lines_before, &mut st);
         lines_before += st.lines;
         stats.bytes += st.bytes;

@@ -60,6 +60,16 @@ impl Hosts {
         h
     }
 
+    /// `--host` (the fallback of streams naming no host), for the sweep's `streams` record.
+    pub fn default_name(&self) -> Option<&str> {
+        self.default.as_deref()
+    }
+
+    /// A machine's name given outright (a merged sweep's `--host`): it names folders too.
+    pub fn add_given(&mut self, name: &str) {
+        self.add_name(name);
+    }
+
     fn add_name(&mut self, name: &str) {
         self.named.insert(name.to_string());
         if name.contains('.') && !is_ip(name) {
@@ -116,6 +126,7 @@ impl Hosts {
             .iter()
             .find(|f| self.folder_is_host(f))
             .map(|f| f.name.as_str())
+            .or(clue.fallback.as_deref())
             .or(self.default.as_deref())
     }
 

@@ -132,7 +132,7 @@ impl Read for Pipelined {
 }
 
 /// A compressor whose output logrotate (`compresscmd`) or a support bundle may hold.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Compression {
     Gzip,
     Xz,

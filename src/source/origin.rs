@@ -8,10 +8,12 @@
 
 use crate::rules::Layer;
 
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Origin {
-    pub service: Option<&'static str>,
-    pub component: Option<&'static str>,
+    #[serde(with = "static_name")]
+    pub service: StaticName,
+    #[serde(with = "static_name")]
+    pub component: StaticName,
     pub layer: Option<Layer>,
     /// The machine, as the sweep names it (`hosts::Hosts::resolve`).
     pub host: Option<String>,
@@ -21,17 +23,43 @@ pub struct Origin {
 }
 
 /// What a stream's path (or a YARN banner) says about its machine.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct HostClue {
     /// A host named outright: in the file name (`hadoop-hdfs-datanode-HOST.log`,
     /// `tserver_HOST.log`) or a YARN banner (`on HOST_PORT`).
     pub named: Option<String>,
     /// Folders that may name a machine, deepest first.
     pub folders: Vec<FolderClue>,
+    /// The `--host` of the sweep that read it, when it names no host itself: a merge of
+    /// sweeps run with different `--host` (one per machine) keeps each one's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback: Option<String>,
 }
 
 /// A folder whose name looks like a machine's (`dn1`, `node3.example.com`).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+)]
 pub struct FolderClue {
     /// The path of the folder that holds it (siblings share it).
     pub parent: String,
@@ -99,6 +127,58 @@ const SERVICES: &[&Service] = &[
 ];
 
 /// The names of the services logtriage tells apart (an `Origin`'s `service`).
+/// The static name a saved stream (`report::streams`) gives back: a service's or component's
+/// name of this build, or (from another build) one leaked for the short life of the merge.
+pub fn static_str(name: &str) -> &'static str {
+    SERVICES
+        .iter()
+        .find_map(|s| {
+            (s.name == name)
+                .then_some(s.name)
+                .or((s.component == name).then_some(s.component))
+        })
+        .unwrap_or_else(|| Box::leak(name.to_string().into_boxed_str()))
+}
+
+/// A service's or component's name. An alias, so that serde's derive does not see the
+/// `'static` (which would make it ask the deserializer's input to live forever).
+pub type StaticName = Option<&'static str>;
+
+/// serde for `Option<&'static str>` fields (`static_str`).
+pub mod static_name {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &Option<&'static str>, s: S) -> Result<S::Ok, S::Error> {
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'static str>, D::Error> {
+        Ok(Option::<String>::deserialize(d)?.map(|n| super::static_str(&n)))
+    }
+}
+
+/// A set of services' names (an alias, as `StaticName`).
+pub type StaticNames = std::collections::BTreeSet<&'static str>;
+
+/// serde for sets of static names (`static_str`).
+pub mod static_names {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::BTreeSet;
+
+    pub fn serialize<S: Serializer>(v: &BTreeSet<&'static str>, s: S) -> Result<S::Ok, S::Error> {
+        v.serialize(s)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeSet<&'static str>, D::Error> {
+        Ok(Vec::<String>::deserialize(d)?
+            .iter()
+            .map(|n| super::static_str(n))
+            .collect())
+    }
+}
+
 pub fn service_names() -> Vec<&'static str> {
     SERVICES.iter().map(|s| s.name).collect()
 }
@@ -395,7 +475,14 @@ pub fn classify_path(path: &str) -> (Origin, HostClue) {
         layer: service.map(|s| s.layer),
         ..Origin::default()
     };
-    (origin, HostClue { named, folders })
+    (
+        origin,
+        HostClue {
+            named,
+            folders,
+            fallback: None,
+        },
+    )
 }
 
 /// Classifies one log on its own (no other paths to weigh the folders against): the host is

@@ -267,7 +267,7 @@ fn write_scanned(out: &mut dyn Write, s: &Summary) -> io::Result<()> {
     let problems = [
         ("Could not read", &s.errors),
         ("Skipped", &s.skipped),
-        ("Changed while read", &s.warnings),
+        ("Warnings", &s.warnings),
     ];
     for (what, list) in problems {
         if !list.is_empty() {

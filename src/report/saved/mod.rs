@@ -452,6 +452,9 @@ pub fn summary_and_notes(
         clock,
         scenarios: scenarios.clone(),
         baseline: compared,
+        // The merge section names rules by the indices of the packs it was written with: a
+        // rendered report is not merged again (`merge` reads the saved report itself).
+        streams: None,
         max_severity,
     };
     Ok((summary, notes))
