@@ -154,6 +154,8 @@ pub struct ScanArgs {
     #[arg(long, value_name = "OLD.json")]
     pub baseline: Option<PathBuf>,
     /// The machine of inputs whose paths name none (stdin, a scan on the machine itself).
+    /// Default: this machine's name for files under /var/log (its own logs), none for the
+    /// rest (a bundle unpacked here is not this machine's).
     #[arg(long, value_name = "NAME")]
     pub host: Option<String>,
     /// The file name stdin's text is shown and classified under (its service, its rules),

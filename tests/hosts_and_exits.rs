@@ -237,3 +237,59 @@ fn a_host_named_only_inside_a_later_archive_is_said_about_plain_files_read_befor
         .collect();
     assert!(hosts.contains(&&Value::from("dn7")), "{hosts:?}");
 }
+
+#[test]
+fn the_machines_own_logs_are_the_machines_and_a_bundle_never_is() {
+    // Run on the machine itself (paths under /var/log), the sweep names this machine.
+    let Ok(own) = tempfile::Builder::new()
+        .prefix("logtriage-test-")
+        .tempdir_in("/var/log")
+    else {
+        println!("skipped: /var/log is not writable here");
+        return;
+    };
+    let this = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string();
+    let short = this.split('.').next().unwrap().to_string();
+    let log = TOO_MANY.replace("DataNode", "KoverseServer");
+    let p = write(own.path(), "koverse-server.log", log.as_bytes());
+    let v = json(&logtriage().arg("--format=json").arg(&p).stdout_for(1));
+    assert_eq!(
+        v["findings"][0]["host"],
+        short.as_str(),
+        "{}",
+        v["findings"][0]
+    );
+    // --host says otherwise.
+    let v = json(
+        &logtriage()
+            .args(["--format=json", "--host", "app7"])
+            .arg(&p)
+            .stdout_for(1),
+    );
+    assert_eq!(v["findings"][0]["host"], "app7");
+    // The same log in a bundle unpacked elsewhere, swept in the same run: not this machine's.
+    let bundle = tempfile::tempdir().unwrap();
+    let q = write(
+        bundle.path(),
+        "tmp.Xk3f9a/koverse-server.log",
+        log.as_bytes(),
+    );
+    let v = json(
+        &logtriage()
+            .arg("--format=json")
+            .arg(&q)
+            .arg(&p)
+            .stdout_for(1),
+    );
+    let hosts: Vec<&Value> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| &f["host"])
+        .collect();
+    assert!(hosts.contains(&&Value::Null), "{hosts:?}");
+    assert!(hosts.contains(&&Value::from(short.as_str())), "{hosts:?}");
+}

@@ -190,6 +190,20 @@ pub fn sweep(
             hosts.add(&crate::source::origin::classify_path(&p.display().to_string()).1);
         }
     }
+    // A sweep of this machine's own logs names this machine; a bundle never does.
+    let own_host = if args.host.is_none()
+        && walked
+            .inputs
+            .iter()
+            .any(|i| matches!(i, Input::File(p) if source::hosts::is_own_log(p)))
+    {
+        source::hosts::this_machine()
+    } else {
+        None
+    };
+    if let Some(h) = &own_host {
+        hosts.add_given(h);
+    }
     let inputs_display: Vec<String> = if args.paths.is_empty() {
         vec!["-".to_string()]
     } else {
@@ -209,6 +223,13 @@ pub fn sweep(
     }
     let min = args.min_severity;
     scan::scan_all(&walked.inputs, &matcher, &opts, |mut r| {
+        if let Some(h) = &own_host
+            && r.clue.fallback.is_none()
+            && !r.path.contains(source::archive::MEMBER_SEPARATOR)
+            && source::hosts::is_own_log(std::path::Path::new(&r.path))
+        {
+            r.clue.fallback = Some(h.clone());
+        }
         each(&mut r, &mut collector, &matcher);
         collector.add(&mut r);
     });

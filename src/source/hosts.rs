@@ -26,6 +26,25 @@ pub struct Hosts {
     folders: BTreeMap<String, BTreeSet<String>>,
 }
 
+/// Where a machine keeps its own logs: a file there, swept on that machine, is that
+/// machine's unless its path names another (`scan` without `--host`).
+pub const OWN_LOGS: &str = "/var/log/";
+
+/// Is `path` (made absolute from the current folder) one of this machine's own logs?
+pub fn is_own_log(path: &std::path::Path) -> bool {
+    std::path::absolute(path).is_ok_and(|p| p.starts_with(OWN_LOGS))
+}
+
+/// This machine's name (the kernel's), if it has one.
+pub fn this_machine() -> Option<String> {
+    ["/proc/sys/kernel/hostname", "/etc/hostname"]
+        .iter()
+        .find_map(|f| std::fs::read_to_string(f).ok())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|n| n.trim().to_string())
+        .filter(|n| !n.is_empty() && n != "localhost")
+}
+
 /// `10.0.0.7` (never shortened).
 pub fn is_ip(name: &str) -> bool {
     name.parse::<std::net::Ipv4Addr>().is_ok()
