@@ -97,6 +97,17 @@ fn visible(dom: &str) -> Vec<&str> {
         .collect()
 }
 
+/// The timeline axis's tick labels, left to right.
+fn tick_labels(html: &str) -> Vec<String> {
+    html.match_indices(r#"<g class="tick">"#)
+        .map(|(i, _)| {
+            let g = &html[i..i + html[i..].find("</g>").unwrap()];
+            let text = &g[g.find("<text").unwrap()..];
+            text[text.find('>').unwrap() + 1..text.find("</text>").unwrap()].to_string()
+        })
+        .collect()
+}
+
 fn samples_page() -> (serde_json::Value, String) {
     let json = scan("json", &[samples().as_os_str()]);
     let html = scan("html", &[samples().as_os_str()]);
@@ -186,6 +197,18 @@ fn samples_page_shows_every_finding_host_and_timeline_entry() {
     let (doc, html) = samples_page();
     assert!(html.starts_with("<!doctype html>"));
     assert_self_contained(&html, &doc);
+    // The axis's ticks fall on round times (the samples span about four hours: every half
+    // hour), the date on the first and when it changes.
+    let ticks = tick_labels(&html);
+    assert!((4..=8).contains(&ticks.len()), "{ticks:?}");
+    assert!(ticks[0].starts_with("2024-03-1"), "{ticks:?}");
+    for t in &ticks {
+        let minute: u32 = t[t.len() - 2..].parse().unwrap();
+        assert!(
+            t[..t.len() - 2].ends_with(':') && minute.is_multiple_of(30),
+            "{ticks:?}"
+        );
+    }
     if !chromium() {
         return;
     }

@@ -260,21 +260,10 @@ pub(super) fn timeline(doc: &Json, clock: &Clock, index: &BTreeMap<&str, usize>)
             title: format!("down {} → {}: {text}", clock.short(*a), clock.short(*b)),
         }
     }));
-    // Six ticks; the date shown on the first and whenever it changes.
-    let mut ticks = Vec::new();
-    let mut day = String::new();
-    for k in 0..=6 {
-        let ms = t0 + (t1 - t0) * k / 6;
-        let short = clock.short(ms);
-        let (d, time) = short.split_at(short.len().min(10));
-        let label = if d != day {
-            day = d.to_string();
-            short.clone()
-        } else {
-            time.trim().to_string()
-        };
-        ticks.push(Tick { x: n(x(ms)), label });
-    }
+    let ticks = ticks(clock, t0, t1)
+        .into_iter()
+        .map(|(ms, label)| Tick { x: n(x(ms)), label })
+        .collect();
     Timeline {
         width: n(LABEL_W + PLOT_W + RIGHT_PAD),
         height: n(height),
@@ -290,5 +279,130 @@ pub(super) fn timeline(doc: &Json, clock: &Clock, index: &BTreeMap<&str, usize>)
         count: doc["timeline"]["count"]
             .as_u64()
             .unwrap_or(entries.len() as u64) as usize,
+    }
+}
+
+/// Tick steps, in seconds: the round times of a clock (a second to four weeks).
+const STEPS: [i64; 22] = [
+    1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10_800, 21_600, 43_200, 86_400,
+    172_800, 604_800, 1_209_600, 2_419_200,
+];
+
+/// The local (wall-clock) time of `ms` in the clock's zone, as milliseconds of a UTC clock.
+fn local(clock: &Clock, ms: i64) -> i64 {
+    jiff::civil::DateTime::strptime("%Y-%m-%d %H:%M:%S", clock.short(ms))
+        .ok()
+        .and_then(|d| jiff::tz::Offset::UTC.to_timestamp(d).ok())
+        .map_or(ms, |t| t.as_millisecond() + ms.rem_euclid(1000))
+}
+
+/// The axis's ticks over `t0..=t1`: round times of the clock's zone (every 1, 2, 5, 10, 15 or
+/// 30 seconds or minutes, 1, 2, 3, 6 or 12 hours, days or weeks), the step chosen so that 4 to 8
+/// show; labelled with the time, the date on the first and whenever it changes (only the date
+/// for steps of a day or more).
+fn ticks(clock: &Clock, t0: i64, t1: i64) -> Vec<(i64, String)> {
+    // Alignment on the zone's wall clock: its offset at the start (each tick corrected by its
+    // own offset below, which keeps round times across a change of offset).
+    let off = local(clock, t0) - t0;
+    let (a, b) = (t0 + off, t1 + off);
+    let count = |s: i64| b.div_euclid(s) + (-a).div_euclid(s) + 1;
+    let step = STEPS
+        .iter()
+        .map(|s| s * 1000)
+        .find(|&s| (4..=8).contains(&count(s)))
+        .or_else(|| STEPS.iter().map(|s| s * 1000).find(|&s| count(s) <= 8))
+        .unwrap_or_else(|| {
+            // Beyond eight times four weeks: whole weeks.
+            let week = 604_800_000;
+            ((b - a) / 8 / week + 1) * week
+        });
+    let mut out: Vec<(i64, String)> = Vec::new();
+    let mut day = String::new();
+    let first = -((-a).div_euclid(step));
+    for k in first..=b.div_euclid(step) {
+        let wall = k * step;
+        let guess = wall - off;
+        let ms = wall - (local(clock, guess) - guess);
+        if ms < t0 || ms > t1 || out.last().is_some_and(|l| l.0 >= ms) {
+            continue;
+        }
+        let short = clock.short(ms);
+        let (d, time) = short.split_at(short.len().min(10));
+        let time = time.trim();
+        let time = if step % 60_000 == 0 {
+            &time[..time.len().min(5)]
+        } else {
+            time
+        };
+        let label = if step >= 86_400_000 {
+            d.to_string()
+        } else if d != day {
+            format!("{d} {time}")
+        } else {
+            time.to_string()
+        };
+        day = d.to_string();
+        out.push((ms, label));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> i64 {
+        s.parse::<jiff::Timestamp>().unwrap().as_millisecond()
+    }
+
+    fn labels(zone: &str, a: &str, b: &str) -> Vec<String> {
+        let clock = Clock::new(Some(zone), Vec::new()).unwrap();
+        ticks(&clock, at(a), at(b))
+            .into_iter()
+            .map(|t| t.1)
+            .collect()
+    }
+
+    #[test]
+    fn ticks_fall_on_round_times_of_the_zone() {
+        assert_eq!(
+            labels("UTC", "2024-03-11T02:13:41Z", "2024-03-11T03:07:12Z"),
+            ["2024-03-11 02:20", "02:30", "02:40", "02:50", "03:00"]
+        );
+        // Half an hour ahead of UTC: round in the zone's clock, not in UTC's.
+        assert_eq!(
+            labels("+05:30", "2024-03-11T00:00:00Z", "2024-03-11T05:00:00Z"),
+            ["2024-03-11 06:00", "07:00", "08:00", "09:00", "10:00"]
+        );
+        // Over midnight the date comes back; days are labelled by their date only.
+        let l = labels("UTC", "2024-03-11T20:10:00Z", "2024-03-12T03:50:00Z");
+        assert_eq!(
+            l,
+            [
+                "2024-03-11 21:00",
+                "22:00",
+                "23:00",
+                "2024-03-12 00:00",
+                "01:00",
+                "02:00",
+                "03:00"
+            ]
+        );
+        let l = labels(
+            "Europe/Berlin",
+            "2024-03-01T12:00:00Z",
+            "2024-03-09T12:00:00Z",
+        );
+        assert!(l.iter().all(|x| x.len() == 10), "{l:?}");
+        assert!((4..=8).contains(&l.len()), "{l:?}");
+        for (a, b) in [
+            ("2024-03-11T02:13:41Z", "2024-03-11T02:13:50Z"),
+            ("2024-03-11T02:13:41Z", "2024-03-11T02:19:00Z"),
+            ("2024-03-11T02:13:41Z", "2024-03-14T02:19:00Z"),
+            ("2024-01-01T00:00:00Z", "2026-01-01T00:00:00Z"),
+        ] {
+            let n = labels("America/New_York", a, b).len();
+            assert!((3..=8).contains(&n), "{a} {b}: {n}");
+        }
     }
 }
