@@ -524,3 +524,143 @@ fn a_saved_report_renders_the_same_page() {
         assert!(out.stdout.is_empty());
     }
 }
+
+/// The findings the page's markup holds; the script draws the others a page at a time.
+const PAGE: usize = 500;
+
+const MANY_PACK: &str = r#"[pack]
+component = "app"
+layer = "application"
+
+[[rule]]
+id = "test.worker"
+title = "Worker unreachable"
+severity = "medium"
+literals = ["Cannot reach worker"]
+regex = 'Cannot reach worker (?P<worker>\d+)'
+group_by = ["worker"]
+summary = "Cannot reach worker {worker}"
+runbook = ["Check the worker."]
+"#;
+
+/// The text of every `<span class="p-range">` (the pagers) in a page.
+fn pager_ranges(dom: &str) -> Vec<&str> {
+    dom.match_indices(r#"<span class="p-range">"#)
+        .map(|(i, m)| {
+            let from = i + m.len();
+            &dom[from..from + dom[from..].find('<').unwrap()]
+        })
+        .collect()
+}
+
+fn shown_count(dom: &str) -> &str {
+    let key = r#"id="shown-count">"#;
+    let from = dom.find(key).unwrap() + key.len();
+    &dom[from..from + dom[from..].find('<').unwrap()]
+}
+
+/// A report with 300 findings more than the markup holds: the first page is the first 500 in
+/// the report's order, the second page (from the URL's hash) the other 300, drawn by the script
+/// with the same cells; a sort or a filter works over all 800, and a link to a finding past the
+/// first page shows it.
+#[test]
+fn findings_past_the_first_page_are_drawn_from_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("many.toml");
+    let log = dir.path().join("app.log");
+    std::fs::write(&pack, MANY_PACK).unwrap();
+    let total = PAGE + 300;
+    let text: String = (0..total)
+        .map(|n| {
+            format!(
+                "2024-03-11 02:{:02}:{:02},000 ERROR [main] com.example.Pool: Cannot reach worker {n}\n",
+                n / 60 % 60,
+                n % 60
+            )
+        })
+        .collect();
+    std::fs::write(&log, text).unwrap();
+    let args = [
+        std::ffi::OsStr::new("--rules"),
+        pack.as_os_str(),
+        log.as_os_str(),
+    ];
+    let doc: serde_json::Value = serde_json::from_str(&scan("json", &args)).unwrap();
+    let html = scan("html", &args);
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), total);
+    let fp = |i: usize| findings[i]["fingerprint"].as_str().unwrap();
+    assert_eq!(finding_tags(&html).len(), PAGE, "the markup holds one page");
+    assert_eq!(pager_ranges(&html), ["1–500 of 800"; 2]);
+    if !chromium() {
+        return;
+    }
+    let page = write_page(dir.path(), &html);
+    let fps = |dom: &str| -> Vec<String> {
+        visible(dom)
+            .iter()
+            .map(|t| attr(t, "data-fp").unwrap().to_string())
+            .collect()
+    };
+
+    let dom = dump_dom(&page, "");
+    assert_eq!(fps(&dom), (0..PAGE).map(fp).collect::<Vec<_>>());
+    assert_eq!(pager_ranges(&dom), ["1–500 of 800"; 2]);
+    assert_eq!(shown_count(&dom), "800");
+
+    // The second page: the other 300, in the report's order, with the markup's cells.
+    let dom = dump_dom(&page, "#page=2");
+    assert_eq!(fps(&dom), (PAGE..total).map(fp).collect::<Vec<_>>());
+    assert_eq!(finding_tags(&dom).len(), 300);
+    assert_eq!(pager_ranges(&dom), ["501–800 of 800"; 2]);
+    let last = &findings[total - 1];
+    let at = dom.find(&format!(r#"id="f-{}""#, fp(total - 1))).unwrap();
+    let group = &dom[at..at + dom[at..].find("</tbody>").unwrap()];
+    assert_eq!(
+        group.matches("<td").count(),
+        10,
+        "nine cells and the evidence's"
+    );
+    for cell in [
+        format!(
+            r#"<td><strong>Worker unreachable</strong><br>{}</td>"#,
+            last["summary"].as_str().unwrap()
+        ),
+        format!(
+            r#"<td class="t">{}</td>"#,
+            last["first_seen"].as_str().unwrap()
+        ),
+        format!(r#"<code class="fp">{}</code>"#, fp(total - 1)),
+        r#"<td colspan="9"><details><summary>Evidence (1) and runbook (1 steps)</summary>"#
+            .to_string(),
+    ] {
+        assert!(group.contains(&cell), "{cell} not in {group}");
+    }
+
+    // Latest first: the sort is over all 800, the first page the 500 latest.
+    let mut latest: Vec<usize> = (0..total).collect();
+    latest.sort_by(|&a, &b| {
+        let t = |i: usize| findings[i]["first_seen"].as_str().unwrap();
+        t(b).cmp(t(a)).then(a.cmp(&b))
+    });
+    let dom = dump_dom(&page, "#sort=first&dir=desc");
+    assert_eq!(
+        fps(&dom),
+        latest[..PAGE].iter().map(|&i| fp(i)).collect::<Vec<_>>()
+    );
+    assert!(latest[..PAGE].iter().any(|&i| i >= PAGE));
+
+    // A filter finds a finding past the first page; the pagers hide when one page holds all.
+    let dom = dump_dom(&page, &format!("#q={}", fp(total - 1)));
+    assert_eq!(fps(&dom), [fp(total - 1)]);
+    assert_eq!(shown_count(&dom), "1 of 800");
+    assert_eq!(dom.matches(r#"<div class="pager" hidden"#).count(), 2);
+
+    // A link to a finding past the first page goes to its page and lights it.
+    let dom = dump_dom(&page, &format!("#f-{}", fp(PAGE + 7)));
+    assert!(dom.contains(&format!(
+        r#"<tbody class="finding hl" id="f-{}""#,
+        fp(PAGE + 7)
+    )));
+    assert_eq!(pager_ranges(&dom), ["501–800 of 800"; 2]);
+}

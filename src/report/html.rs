@@ -32,10 +32,11 @@ const SCRIPT: &str = include_str!("html/report.js");
 /// Severities, worst first (the page's order and colours).
 const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
 
-/// Findings past this many have their evidence and runbook drawn by the page's script when
-/// opened (from the embedded data, as text): 10,000 findings' markup would take the browser
-/// many seconds to parse.
-const LAZY_FROM: usize = 500;
+/// The findings drawn in the page's markup (the first ones, worst first); past this many the
+/// page's script draws the rows from the embedded data, a page of this many at a time, with
+/// their evidence and runbook drawn when opened: 10,000 findings' markup would take the
+/// browser many seconds to parse.
+const PAGE: usize = 500;
 
 pub fn write(out: &mut dyn Write, s: &Summary, rules: &[Rule]) -> io::Result<()> {
     let mut json = Vec::new();
@@ -113,7 +114,8 @@ fn render(doc: &Json, clock: &Clock) -> Result<String, minijinja::Error> {
         style => Value::from_safe_string(STYLE.to_string()),
         script => Value::from_safe_string(SCRIPT.to_string()),
         data => Value::from_safe_string(data_json(findings)),
-        lazy_from => LAZY_FROM,
+        page => PAGE,
+        pager => (findings.len() > PAGE).then(|| format!("1–{} of {}", thousands(PAGE), thousands(findings.len()))),
         bytes => human_bytes(doc["scan"]["bytes"].as_u64().unwrap_or(0)),
         span => span(doc),
         severity_counts => severity_counts,
@@ -126,6 +128,19 @@ fn render(doc: &Json, clock: &Clock) -> Result<String, minijinja::Error> {
         by_fp => Value::from_serialize(&by_fp),
     };
     env.get_template("report.html")?.render(ctx)
+}
+
+/// 10000 as "10,000" (as the page's script writes it).
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 fn str_of(v: &Json) -> &str {
@@ -166,10 +181,11 @@ fn data_json(findings: &[Json]) -> String {
             })
         })
         .collect();
-    // The evidence and runbooks of the findings drawn when opened.
+    // What the script needs to draw the rows past the first page: the cells the table rows
+    // hold besides the ones above, the evidence and the runbooks (shown when opened).
     let mut details = serde_json::Map::new();
     let mut runbooks = serde_json::Map::new();
-    for (i, f) in findings.iter().enumerate().skip(LAZY_FROM) {
+    for (i, f) in findings.iter().enumerate().skip(PAGE) {
         let evidence: Vec<Json> = f["evidence"]
             .as_array()
             .into_iter()
@@ -200,13 +216,19 @@ fn data_json(findings: &[Json]) -> String {
                 "evidence": evidence,
                 "files": if note.is_empty() { Json::Null } else { Json::String(note) },
                 "rule": f["rule"],
+                "phase": f["phase"],
+                "layer": f["layer"],
+                "container": f["container"],
+                "first_seen": f["first_seen"],
+                "last_seen": f["last_seen"],
+                "ev": f["evidence"].as_array().map_or(0, Vec::len),
             }),
         );
         runbooks
             .entry(str_of(&f["rule"]).to_string())
             .or_insert_with(|| f["runbook"].clone());
     }
-    let text = serde_json::json!({ "findings": rows, "details": details, "runbooks": runbooks })
+    let text = serde_json::json!({ "page": PAGE, "findings": rows, "details": details, "runbooks": runbooks })
         .to_string();
     let mut safe = String::with_capacity(text.len());
     for c in text.chars() {
