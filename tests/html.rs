@@ -642,12 +642,16 @@ fn findings_past_the_first_page_are_drawn_from_the_data() {
     assert_eq!(shown_count(&dom), "1 of 800");
     assert_eq!(dom.matches(r#"<div class="pager" hidden"#).count(), 2);
 
-    // A link to a finding past the first page goes to its page and lights it.
-    let dom = dump_dom(&page, &format!("#f-{}", fp(PAGE + 7)));
-    assert!(dom.contains(&format!(
-        r#"<tbody class="finding hl" id="f-{}""#,
-        fp(PAGE + 7)
-    )));
+    // A link to a finding past the first page goes to its page, lights it and opens its
+    // evidence (drawn from the data).
+    let (linked, f) = (fp(PAGE + 7), &findings[PAGE + 7]);
+    let dom = dump_dom(&page, &format!("#f-{linked}"));
+    let at = dom
+        .find(&format!(r#"<tbody class="finding hl" id="f-{linked}""#))
+        .unwrap();
+    let group = &dom[at..at + dom[at..].find("</tbody>").unwrap()];
+    let text = f["evidence"][0]["text"].as_str().unwrap();
+    assert!(group.contains(r#"<details open="">"#) && group.contains(text));
     assert_eq!(pagers(&dom), ["501–800 of 800"; 2]);
 }
 
