@@ -43,6 +43,14 @@ fn chromium() -> bool {
 
 /// The DOM after the page's scripts ran, for `page` opened with `hash` (`""` or `#...`).
 fn dump_dom(page: &Path, hash: &str) -> String {
+    let dom = browse(page, hash, None);
+    let ready = dom.contains(r#"data-ready="1""#);
+    assert!(ready, "the page's script did not run");
+    dom
+}
+
+/// Headless Chromium's DOM of `page` (with its background traffic off), its NetLog in `netlog`.
+fn browse(page: &Path, hash: &str, netlog: Option<&Path>) -> String {
     let profile = tempfile::tempdir().unwrap();
     let out = Process::new(CHROMIUM)
         .args([
@@ -50,25 +58,23 @@ fn dump_dom(page: &Path, hash: &str) -> String {
             "--no-sandbox",
             "--disable-gpu",
             "--no-first-run",
-            "--disable-extensions",
-            "--virtual-time-budget=2000",
         ])
+        .args([
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-sync",
+        ])
+        .arg("--disable-component-update")
+        .arg("--virtual-time-budget=2000")
         .arg(format!("--user-data-dir={}", profile.path().display()))
+        .args(netlog.map(|l| format!("--log-net-log={}", l.display())))
         .arg("--dump-dom")
         .arg(format!("file://{}{hash}", page.display()))
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let dom = String::from_utf8(out.stdout).unwrap();
-    assert!(
-        dom.contains(r#"data-ready="1""#),
-        "the page's script did not run"
-    );
-    dom
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    String::from_utf8(out.stdout).unwrap()
 }
 
 fn write_page(dir: &Path, html: &str) -> PathBuf {
@@ -94,6 +100,13 @@ fn visible(dom: &str) -> Vec<&str> {
     finding_tags(dom)
         .into_iter()
         .filter(|t| !t.contains(" hidden"))
+        .collect()
+}
+
+/// The texts right after each `marker` (up to the next tag), in document order.
+fn texts_after<'a>(dom: &'a str, marker: &str) -> Vec<&'a str> {
+    dom.match_indices(marker)
+        .map(|(i, m)| &dom[i + m.len()..i + m.len() + dom[i + m.len()..].find('<').unwrap()])
         .collect()
 }
 
@@ -186,6 +199,18 @@ fn samples_page_shows_every_finding_host_and_timeline_entry() {
     let (doc, html) = samples_page();
     assert!(html.starts_with("<!doctype html>"));
     assert_self_contained(&html, &doc);
+    // The axis's ticks fall on round times (the samples span about four hours: every half
+    // hour), the date on the first and when it changes.
+    let ticks = texts_after(&html, r#"dy="-4">"#);
+    assert!((4..=8).contains(&ticks.len()), "{ticks:?}");
+    assert!(ticks[0].starts_with("2024-03-1"), "{ticks:?}");
+    for t in &ticks {
+        let minute: u32 = t[t.len() - 2..].parse().unwrap();
+        assert!(
+            t[..t.len() - 2].ends_with(':') && minute.is_multiple_of(30),
+            "{ticks:?}"
+        );
+    }
     if !chromium() {
         return;
     }
@@ -241,6 +266,14 @@ fn hash_filters_by_severity_and_host_and_sorts() {
     let of = |sev: &str| findings.iter().filter(|f| f["severity"] == sev).count();
     assert!(of("high") > 0);
 
+    // The findings' counts, in the order of the row groups' tags.
+    let counts_of = |tags: &[&str]| -> Vec<u64> {
+        let i = |t: &str| attr(t, "data-i").unwrap().parse::<usize>().unwrap();
+        tags.iter()
+            .map(|t| findings[i(t)]["count"].as_u64().unwrap())
+            .collect()
+    };
+
     let dom = dump_dom(&page, "#severity=high");
     let shown = visible(&dom);
     assert_eq!(shown.len(), of("high"));
@@ -267,14 +300,7 @@ fn hash_filters_by_severity_and_host_and_sorts() {
 
     // Most occurrences first; the table's rows follow the findings' counts.
     let dom = dump_dom(&page, "#sort=count");
-    let counts: Vec<u64> = finding_tags(&dom)
-        .iter()
-        .map(|t| {
-            findings[attr(t, "data-i").unwrap().parse::<usize>().unwrap()]["count"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let counts = counts_of(&finding_tags(&dom));
     assert_eq!(counts.len(), findings.len());
     assert!(counts.windows(2).all(|w| w[0] >= w[1]), "{counts:?}");
     let mut sorted = counts.clone();
@@ -286,14 +312,7 @@ fn hash_filters_by_severity_and_host_and_sorts() {
     let dom = dump_dom(&page, "#sort=count&dir=asc&severity=medium");
     let shown = visible(&dom);
     assert_eq!(shown.len(), of("medium"));
-    let counts: Vec<u64> = shown
-        .iter()
-        .map(|t| {
-            findings[attr(t, "data-i").unwrap().parse::<usize>().unwrap()]["count"]
-                .as_u64()
-                .unwrap()
-        })
-        .collect();
+    let counts = counts_of(&shown);
     assert!(counts.windows(2).all(|w| w[0] <= w[1]), "{counts:?}");
 }
 
@@ -499,5 +518,186 @@ fn a_saved_report_renders_the_same_page() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(says), "{err}");
         assert!(out.stdout.is_empty());
+    }
+}
+
+/// The findings the page's markup holds; the script draws the others a page at a time.
+const PAGE: usize = 500;
+
+const MANY_PACK: &str = r#"[pack]
+component = "app"
+layer = "application"
+
+[[rule]]
+id = "test.worker"
+title = "Worker unreachable"
+severity = "medium"
+literals = ["Cannot reach worker"]
+regex = 'Cannot reach worker (?P<worker>\d+)'
+group_by = ["worker"]
+summary = "Cannot reach worker {worker}"
+runbook = ["Check the worker."]
+"#;
+
+/// The pagers' texts (`1–500 of 800`, one above the table and one below) and the count.
+fn pagers(dom: &str) -> Vec<&str> {
+    texts_after(dom, r#"<span class="p-range">"#)
+}
+
+fn shown_count(dom: &str) -> &str {
+    texts_after(dom, r#"id="shown-count">"#)[0]
+}
+
+/// A report with 300 findings more than the markup holds: the first page is the first 500 in
+/// the report's order, the second page (from the URL's hash) the other 300, drawn by the script
+/// with the same cells; a sort or a filter works over all 800, and a link to a finding past the
+/// first page shows it.
+#[test]
+fn findings_past_the_first_page_are_drawn_from_the_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let pack = dir.path().join("many.toml");
+    let log = dir.path().join("app.log");
+    std::fs::write(&pack, MANY_PACK).unwrap();
+    let total = PAGE + 300;
+    let text: String = (0..total)
+        .map(|n| {
+            format!(
+                "2024-03-11 02:{:02}:{:02},000 ERROR [main] com.example.Pool: Cannot reach worker {n}\n",
+                n / 60 % 60,
+                n % 60
+            )
+        })
+        .collect();
+    std::fs::write(&log, text).unwrap();
+    let args = [
+        std::ffi::OsStr::new("--rules"),
+        pack.as_os_str(),
+        log.as_os_str(),
+    ];
+    let doc: serde_json::Value = serde_json::from_str(&scan("json", &args)).unwrap();
+    let html = scan("html", &args);
+    let findings = doc["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), total);
+    let fp = |i: usize| findings[i]["fingerprint"].as_str().unwrap();
+    assert_eq!(finding_tags(&html).len(), PAGE, "the markup holds one page");
+    assert_eq!(pagers(&html), ["1–500 of 800"; 2]);
+    if !chromium() {
+        return;
+    }
+    let page = write_page(dir.path(), &html);
+    let fps = |dom: &str| -> Vec<String> {
+        visible(dom)
+            .iter()
+            .map(|t| attr(t, "data-fp").unwrap().to_string())
+            .collect()
+    };
+
+    let dom = dump_dom(&page, "");
+    assert_eq!(fps(&dom), (0..PAGE).map(fp).collect::<Vec<_>>());
+    assert_eq!(pagers(&dom), ["1–500 of 800"; 2]);
+    assert_eq!(shown_count(&dom), "800");
+
+    // The second page: the other 300, in the report's order, with the markup's cells.
+    let dom = dump_dom(&page, "#page=2");
+    assert_eq!(fps(&dom), (PAGE..total).map(fp).collect::<Vec<_>>());
+    assert_eq!(finding_tags(&dom).len(), 300);
+    assert_eq!(pagers(&dom), ["501–800 of 800"; 2]);
+    let last = &findings[total - 1];
+    let at = dom.find(&format!(r#"id="f-{}""#, fp(total - 1))).unwrap();
+    let group = &dom[at..at + dom[at..].find("</tbody>").unwrap()];
+    assert_eq!(
+        group.matches("<td").count(),
+        10,
+        "nine cells, the evidence's"
+    );
+    let (summary, first) = (&last["summary"], last["first_seen"].as_str().unwrap());
+    for cell in [
+        format!(
+            "<td><strong>Worker unreachable</strong><br>{}</td>",
+            summary.as_str().unwrap()
+        ),
+        format!(r#"<td class="t">{first}</td>"#),
+        format!(r#"<code class="fp">{}</code>"#, fp(total - 1)),
+        r#"<td colspan="9"><details><summary>Evidence (1) and runbook (1 steps)</summary>"#.into(),
+    ] {
+        assert!(group.contains(&cell), "{cell} not in {group}");
+    }
+
+    // Latest first: the sort is over all 800, the first page the 500 latest.
+    let mut latest: Vec<usize> = (0..total).collect();
+    latest.sort_by(|&a, &b| {
+        let t = |i: usize| findings[i]["first_seen"].as_str().unwrap();
+        t(b).cmp(t(a)).then(a.cmp(&b))
+    });
+    let dom = dump_dom(&page, "#sort=first&dir=desc");
+    assert_eq!(
+        fps(&dom),
+        latest[..PAGE].iter().map(|&i| fp(i)).collect::<Vec<_>>()
+    );
+    assert!(latest[..PAGE].iter().any(|&i| i >= PAGE));
+
+    // A filter finds a finding past the first page; the pagers hide when one page holds all.
+    let dom = dump_dom(&page, &format!("#q={}", fp(total - 1)));
+    assert_eq!(fps(&dom), [fp(total - 1)]);
+    assert_eq!(shown_count(&dom), "1 of 800");
+    assert_eq!(dom.matches(r#"<div class="pager" hidden"#).count(), 2);
+
+    // A link to a finding past the first page goes to its page, lights it and opens its
+    // evidence (drawn from the data).
+    let (linked, f) = (fp(PAGE + 7), &findings[PAGE + 7]);
+    let dom = dump_dom(&page, &format!("#f-{linked}"));
+    let at = dom
+        .find(&format!(r#"<tbody class="finding hl" id="f-{linked}""#))
+        .unwrap();
+    let group = &dom[at..at + dom[at..].find("</tbody>").unwrap()];
+    let text = f["evidence"][0]["text"].as_str().unwrap();
+    assert!(group.contains(r#"<details open="">"#) && group.contains(text));
+    assert_eq!(pagers(&dom), ["501–800 of 800"; 2]);
+}
+
+/// The URLs `page` (opened with `hash`) requested, as Chromium's own NetLog records them.
+/// Chromium fetches things of its own even with its background traffic turned off (its clock,
+/// accounts, Google's start page): those requests carry no initiator ("not an origin"), while
+/// every request a page makes carries the page's origin ("null" for a file:// page). Only the
+/// requests with an initiator count.
+fn page_requests(page: &Path, hash: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("netlog.json");
+    browse(page, hash, Some(&log));
+    let net: serde_json::Value = serde_json::from_slice(&std::fs::read(&log).unwrap()).unwrap();
+    let events = net["events"].as_array().unwrap();
+    assert!(!events.is_empty(), "an empty NetLog");
+    events
+        .iter()
+        .filter(|e| e["params"]["url"].is_string() && e["params"]["initiator"].is_string())
+        .filter(|e| e["params"]["initiator"] != "not an origin")
+        .map(|e| e["params"]["url"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn chromium_sees_no_request_from_the_page() {
+    if !chromium() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    // The check sees a page's requests: a page that loads an image and fetches.
+    let control = dir.path().join("control.html");
+    let fetches =
+        r#"<img src="http://127.0.0.1:9/x.png"><script>fetch("http://127.0.0.1:9/y")</script>"#;
+    std::fs::write(&control, fetches).unwrap();
+    let seen = page_requests(&control, "");
+    assert!(seen.iter().any(|u| u.ends_with("/x.png")), "{seen:?}");
+    assert!(seen.iter().any(|u| u.ends_with("/y")), "{seen:?}");
+    // The report asks for nothing but itself, before and after its script sorts and filters.
+    let page = write_page(dir.path(), &samples_page().1);
+    let own = format!("file://{}", page.display());
+    for hash in ["", "#severity=high&sort=count"] {
+        for url in page_requests(&page, hash) {
+            assert!(
+                url.starts_with(&own) || url.starts_with("data:") || url.starts_with("about:"),
+                "the page requested {url}"
+            );
+        }
     }
 }
