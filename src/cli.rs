@@ -193,7 +193,7 @@ pub struct ScanArgs {
   logtriage merge --format json -o merged.json --failed 'node4=unreachable over ssh' reports/*.json")]
 pub struct MergeArgs {
     /// JSON reports written by `scan --format json` (or `merge --format json`).
-    #[arg(value_name = "REPORT.json", required = true)]
+    #[arg(value_name = "REPORT.json", required_unless_present = "failed")]
     pub reports: Vec<PathBuf>,
     /// Output format (ndjson is not one: a report holds findings, not every occurrence).
     #[arg(long, value_enum, default_value = "human")]

@@ -6,8 +6,8 @@
 #[path = "common/browser.rs"]
 mod browser;
 
-use browser::*;
 use assert_cmd::Command;
+use browser::*;
 
 #[test]
 fn samples_page_shows_every_finding_host_and_timeline_entry() {
