@@ -562,3 +562,72 @@ fn as_plain_commonmark_only_the_table_falls_back_to_text() {
         assert_eq!(elements(&without, "ul").len(), elements(&with, "ul").len());
     }
 }
+
+/// Log text full of Markdown, HTML, entities, autolinks and ticket references.
+const NASTY: [&str; 16] = [
+    r"a\b\ ends in a backslash\",
+    "*bold* _em_ __strong__ ~~struck~~ ~sub~ ^sup^",
+    "&amp; &#60;b&#62; &lt;i&gt; &copy",
+    "<!-- comment --> <?php x ?> <![CDATA[x]]> <a href=javascript:alert(1)>a</a>",
+    "[link](http://e.com) ![i](x) <http://a.b> [ref]: http://c.d",
+    "www.example.com/a_b_ http://nn1:8020/x_y user@example.com",
+    "http://rm1:8088/proxy/application_1_0002/?a=1&b=[2]#top *www.x.org/_y_ ftp://f.org/*a*",
+    "u_@example.com x._y@example.com mailto:a@b.co",
+    "- [ ] task 1. one # h > quote",
+    "` one tick `` two ``` three",
+    "$x$ $$y$$ $`z`$",
+    "@user #12 !34 ~5 %6 &7 :smile:",
+    "\x1b[31mred\x1b[0m\ttab",
+    "| a || b | \\| c |",
+    "_leading and trailing_",
+    "    indented like code",
+];
+
+#[test]
+fn log_text_full_of_markup_reads_as_it_was_logged() {
+    let d = tempfile::tempdir().unwrap();
+    for (i, t) in NASTY.iter().enumerate() {
+        let line =
+            format!("2024-03-11 02:14:31,{i:03} [master.Master] WARN : Lost servers [{t}]\n");
+        write(
+            d.path(),
+            &format!("accumulo/master_h{i:02}.log"),
+            line.as_bytes(),
+        );
+    }
+    let v = json_of(&[d.path()], 1, &[]);
+    let md = markdown(&[d.path()], 1, &[]);
+    let findings = v["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), NASTY.len(), "{md}");
+    // In prose and cells control characters are spaces; the rest is the text as logged.
+    let shown = |s: &str| -> String {
+        let s: String = s
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        clip(s.trim(), 160)
+    };
+    for opts in [gfm(), commonmark()] {
+        let html = markdown_to_html(&md, &opts);
+        assert_no_live_html(&html);
+        assert!(!html.contains("<a href=\"javascript"), "{html}");
+        assert!(!html.contains("<em>") && !html.contains("<del>"), "{html}");
+        let details = section(&html, 2, "Findings");
+        for (sec, f) in details.split("<h3>").skip(1).zip(findings) {
+            let summary = text(&sec[sec.find("<p>").unwrap()..sec.find("</p>").unwrap()]);
+            let want = shown(str_of(&f["summary"]));
+            assert_eq!(summary.trim_start_matches("Summary: "), want);
+            assert_evidence(&code_blocks(sec)[0], str_of(&f["evidence"][0]["text"]));
+        }
+    }
+    let (_, rows) = table(&markdown_to_html(&md, &gfm()));
+    assert_eq!(rows.len(), findings.len());
+    for (row, f) in rows.iter().zip(findings) {
+        assert_eq!(row.len(), 7, "{row:?}");
+        assert_eq!(row[1].0, shown(str_of(&f["summary"])), "{row:?}");
+        assert_eq!(
+            row[6].1,
+            format!("<code>{}</code>", str_of(&f["fingerprint"]))
+        );
+    }
+}
