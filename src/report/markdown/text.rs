@@ -40,7 +40,9 @@ pub(super) fn inline(text: &str, max: usize) -> String {
 
 /// Control characters as spaces, and every Markdown punctuation that could start markup
 /// escaped: `|` too, so a table cell never splits; `<` so nothing is taken for HTML; `@` and
-/// `#` so nobody is mentioned and no issue linked; `$` so nothing is read as math.
+/// `#` so nobody is mentioned and no issue linked; `$` so nothing is read as math. A web address
+/// is kept from GFM's autolinks (`http\://`, `www\.`): a link taken from the raw text would show
+/// the escapes inside it (`?a=1\&b=2`) and end at one of them.
 pub(super) fn escape(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len() + 8);
@@ -56,6 +58,10 @@ pub(super) fn escape(text: &str) -> String {
             // An underscore inside a word is never emphasis (`SESSION_EXPIRED`).
             '_' if !(alnum(prev) && alnum(next)) => out.push_str("\\_"),
             '@' if !alnum(prev) => out.push_str("\\@"),
+            ':' if chars[i + 1..].starts_with(&['/', '/']) => out.push_str("\\:"),
+            '.' if i >= 3 && chars[i - 3..i].iter().all(|c| c.eq_ignore_ascii_case(&'w')) => {
+                out.push_str("\\.")
+            }
             c if c.is_control() => out.push(' '),
             c => out.push(c),
         }
