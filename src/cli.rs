@@ -22,13 +22,24 @@ pub struct Cli {
 pub enum Command {
     /// Sweep log files, folders (recursively), archives (tar, zip; compressed) and stdin for
     /// known failures.
+    #[command(after_help = "Examples:
+  logtriage scan samples/
+  logtriage scan --since 6h --format markdown /var/log/hadoop-hdfs /var/log/accumulo > ticket.md
+  logtriage scan --format json --baseline yesterday.json incident-bundle.tgz > today.json")]
     Scan(ScanArgs),
     /// List or test rules.
+    #[command(after_help = "Examples:
+  logtriage rules list
+  logtriage rules test --rules site-rules/
+  logtriage rules suggest samples/ > drafted.toml")]
     Rules {
         #[command(subcommand)]
         command: RulesCommand,
     },
     /// Show one rule: what it means, what it matches, its runbook steps.
+    #[command(after_help = "Examples:
+  logtriage explain accumulo.tserver-lost-lock
+  logtriage explain --rules site-rules/ site.disk-full")]
     Explain {
         /// A rule id, e.g. accumulo.tserver-lost-lock.
         rule_id: String,
@@ -37,11 +48,38 @@ pub enum Command {
     },
     /// Follow logs as they grow (through rotation and truncation) and report each known
     /// failure as it happens.
+    #[command(after_help = "Examples:
+  logtriage tail /var/log/hadoop-hdfs /var/log/accumulo
+  logtriage tail --format ndjson --state /var/lib/logtriage/tail.state /var/log/hadoop-yarn
+  logtriage tail --from-start --cooldown 10m samples/")]
     Tail(TailArgs),
     /// Merge JSON reports (one per host, or per part of a bundle) into the report one scan of
     /// all their logs would give.
     Merge(MergeArgs),
+    /// A shell's completion script, on stdout.
+    #[command(after_help = "Examples:
+  logtriage completions bash > /etc/bash_completion.d/logtriage
+  logtriage completions zsh > /usr/share/zsh/vendor-completions/_logtriage
+  logtriage completions fish > ~/.config/fish/completions/logtriage.fish")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// The man pages: logtriage.1 on stdout, or every page (logtriage.1, logtriage-scan.1, ...)
+    /// written to a folder.
+    #[command(after_help = "Examples:
+  logtriage man | man -l -
+  logtriage man --out /usr/share/man/man1")]
+    Man {
+        /// Write every page to this folder.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+    },
     /// Render a saved JSON report (`scan --format json`) without scanning again.
+    #[command(after_help = "Examples:
+  logtriage report today.json > report.html
+  logtriage report today.json --format markdown > ticket.md
+  logtriage report today.json --format human --rules site-rules/")]
     Report {
         /// The JSON report.
         #[arg(value_name = "REPORT.json")]
@@ -63,6 +101,9 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum RulesCommand {
     /// List every rule (id, title, component, layer, severity, pack).
+    #[command(after_help = "Examples:
+  logtriage rules list
+  logtriage rules list --format json --rules site-rules/")]
     List {
         #[arg(long, value_enum, default_value = "human")]
         format: ListFormat,
@@ -70,12 +111,18 @@ pub enum RulesCommand {
         packs: PackArgs,
     },
     /// Run the examples of the built-in and given packs; exit 1 if any fails.
+    #[command(after_help = "Examples:
+  logtriage rules test
+  logtriage rules test --rules site-rules/ --no-builtin-rules")]
     Test {
         #[command(flatten)]
         packs: PackArgs,
     },
     /// Sweep like `scan` and print a rule pack drafting one rule per unknown error template
     /// (check it with `rules test --rules FILE`, use it with `scan --rules FILE`).
+    #[command(after_help = "Examples:
+  logtriage rules suggest samples/ > drafted.toml
+  logtriage rules suggest --min-count 5 /var/log/accumulo > drafted.toml")]
     Suggest(Box<SuggestArgs>),
 }
 

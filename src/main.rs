@@ -20,6 +20,8 @@ fn main() {
         },
         cli::Command::Explain { rule_id, packs } => commands::explain(&rule_id, &packs),
         cli::Command::Merge(args) => commands::merge(args),
+        cli::Command::Completions { shell } => commands::completions(shell),
+        cli::Command::Man { out } => commands::man(out.as_deref()),
         cli::Command::Tail(args) => logtriage::follow::command::run(args),
         cli::Command::Report {
             path,
