@@ -75,6 +75,16 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// The JSON Schema of the JSON report (or of the NDJSON record), derived from the types
+    /// that write them.
+    #[command(after_help = "Examples:
+  logtriage schema > report.schema.json
+  logtriage schema ndjson > record.schema.json")]
+    Schema {
+        /// report (the --format json document) or ndjson (one record).
+        #[arg(value_enum, default_value = "report")]
+        of: SchemaOf,
+    },
     /// Render a saved JSON report (`scan --format json`) without scanning again.
     #[command(after_help = "Examples:
   logtriage report today.json > report.html
@@ -342,6 +352,12 @@ impl From<UnknownArg> for crate::matching::UnknownMode {
             UnknownArg::Warn => crate::matching::UnknownMode::Warn,
         }
     }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaOf {
+    Report,
+    Ndjson,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,6 +22,7 @@ fn main() {
         cli::Command::Merge(args) => commands::merge(args),
         cli::Command::Completions { shell } => commands::completions(shell),
         cli::Command::Man { out } => commands::man(out.as_deref()),
+        cli::Command::Schema { of } => commands::schema(of),
         cli::Command::Tail(args) => logtriage::follow::command::run(args),
         cli::Command::Report {
             path,

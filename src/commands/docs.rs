@@ -1,6 +1,6 @@
-//! `logtriage completions SHELL` and `logtriage man`: the shell completion scripts and the man
+//! `logtriage completions SHELL`, `logtriage man` and `logtriage schema`: the shell completion scripts and the man
 //! pages, generated from the clap definitions themselves (`clap_complete`, `clap_mangen`), so
-//! they never drift from `--help`.
+//! they never drift from `--help`; the JSON Schemas, from the report's own types (`schemars`).
 
 use std::io::{self, Write};
 use std::path::Path;
@@ -42,4 +42,16 @@ pub fn man(out: Option<&Path>) -> i32 {
             }
         }
     }
+}
+
+pub fn schema(of: crate::cli::SchemaOf) -> i32 {
+    let schema = match of {
+        crate::cli::SchemaOf::Report => crate::report::json::schema(),
+        crate::cli::SchemaOf::Ndjson => crate::report::ndjson::schema(),
+    };
+    let mut out = io::stdout().lock();
+    check_io(serde_json::to_writer_pretty(&mut out, &schema).map_err(io::Error::other));
+    check_io(writeln!(out));
+    check_io(out.flush());
+    EXIT_OK
 }

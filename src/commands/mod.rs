@@ -7,7 +7,7 @@ mod merge_command;
 mod scan_command;
 mod suggest;
 
-pub use docs::{completions, man};
+pub use docs::{completions, man, schema};
 pub use merge_command::merge;
 pub use scan_command::{Sweep, scan, sweep};
 pub use suggest::rules_suggest;

@@ -27,7 +27,7 @@ struct OldDoc {
 }
 
 /// One finding of the baseline, as its JSON has it.
-#[derive(Clone, Debug, Deserialize, Serialize)]
+#[derive(Clone, Debug, Deserialize, Serialize, schemars::JsonSchema)]
 pub struct OldFinding {
     pub fingerprint: String,
     pub rule: String,

@@ -8,7 +8,7 @@ use super::Summary;
 use crate::finding::{self, fingerprint::hex};
 use crate::rules::Rule;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Doc<'a> {
     version: u32,
     tool: Tool,
@@ -37,7 +37,7 @@ struct Doc<'a> {
     merge: Option<super::streams::StreamsJson<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct BaselineJson<'a> {
     path: &'a str,
     new: usize,
@@ -49,13 +49,13 @@ struct BaselineJson<'a> {
     not_rechecked: &'a [super::baseline::OldFinding],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Tool {
     name: &'static str,
     version: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Scan<'a> {
     inputs: &'a [String],
     files: usize,
@@ -71,7 +71,7 @@ struct Scan<'a> {
     timezone: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Triage<'a> {
     layer: &'static str,
     component: String,
@@ -81,7 +81,7 @@ struct Triage<'a> {
     findings: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct Evidence<'a> {
     pub path: &'a str,
     pub line: u64,
@@ -92,19 +92,19 @@ pub struct Evidence<'a> {
     pub text: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Runbook<'a> {
     steps: &'a [String],
     references: &'a [String],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ThresholdJson<'a> {
     count: u32,
     within: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct FindingJson<'a> {
     rule: &'a str,
     title: &'a str,
@@ -135,7 +135,7 @@ struct FindingJson<'a> {
     runbook: Runbook<'a>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Source<'a> {
     path: &'a str,
     layout: Option<&'static str>,
@@ -151,7 +151,7 @@ struct Source<'a> {
     note: Option<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct UnknownJson<'a> {
     template_id: &'a str,
     template: &'a str,
@@ -169,7 +169,7 @@ struct UnknownJson<'a> {
     evidence: Vec<Evidence<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct SuppressedJson<'a> {
     /// `logtriage.toml:12`
     entry: &'a str,
@@ -188,19 +188,19 @@ struct SuppressedJson<'a> {
 }
 
 /// Unknown templates and events past the bounds, counted.
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct UnknownOther {
     templates: u64,
     events: u64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct HostJson<'a> {
     name: &'a str,
     seen_as: &'a [String],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct PathMessage<'a> {
     path: &'a str,
     message: &'a str,
@@ -450,4 +450,15 @@ pub fn write<'a>(
     };
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// The JSON Schema of the document, derived from the types that write it.
+pub fn schema() -> serde_json::Value {
+    let mut s = serde_json::to_value(schemars::schema_for!(Doc<'static>)).unwrap_or_default();
+    s["title"] = format!(
+        "logtriage JSON report, schema version {}",
+        super::baseline::SCHEMA_VERSION
+    )
+    .into();
+    s
 }

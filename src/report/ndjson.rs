@@ -10,7 +10,7 @@ use crate::matching::Occurrence;
 use crate::rules::{Rule, Severity};
 use crate::scan::FileReport;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct Line<'a> {
     rule: &'a str,
     title: &'a str,
@@ -164,4 +164,11 @@ pub fn write_file(
         }
     }
     out.flush()
+}
+
+/// The JSON Schema of one NDJSON record, derived from the type that writes it.
+pub fn schema() -> serde_json::Value {
+    let mut s = serde_json::to_value(schemars::schema_for!(Line<'static>)).unwrap_or_default();
+    s["title"] = "logtriage NDJSON record (scan --format ndjson, tail --format ndjson)".into();
+    s
 }

@@ -13,7 +13,7 @@ use crate::finding::scenario::{Server, Verdict};
 use crate::finding::timeline::FOLD_MS;
 use crate::rules::Rule;
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct IncidentJson<'a> {
     start: String,
     end: String,
@@ -32,7 +32,7 @@ pub struct IncidentJson<'a> {
     first_steps: Vec<&'a str>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ScenarioJson<'a> {
     id: &'a str,
     /// data-loss | intervention | zombie | automatic | single-worker
@@ -44,14 +44,14 @@ struct ScenarioJson<'a> {
     steps: &'a [String],
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct FailedJson {
     down: Vec<ServerJson>,
     not_serving: Vec<ServerJson>,
     disks_lost: Vec<ServerJson>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct ServerJson {
     role: String,
     host: Option<String>,
@@ -62,14 +62,14 @@ struct ServerJson {
     fingerprint: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct OriginJson<'a> {
     fingerprint: String,
     rule: &'a str,
     reason: &'a str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct LinkJson<'a> {
     fingerprint: String,
     rule: &'a str,
@@ -87,7 +87,7 @@ struct LinkJson<'a> {
     after: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct TimelineJson<'a> {
     /// Occurrences of one finding closer than this are one entry.
     fold_ms: i64,
@@ -96,7 +96,7 @@ pub struct TimelineJson<'a> {
     entries: Vec<EntryJson<'a>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 struct EntryJson<'a> {
     time: String,
     until: String,

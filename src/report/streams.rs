@@ -37,7 +37,7 @@ pub struct Streams {
     pub streams: Vec<Box<RawValue>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct StreamsJson<'a> {
     format: u32,
     /// Rule ids by the index findings name them with.
@@ -46,6 +46,9 @@ pub struct StreamsJson<'a> {
     host: Option<&'a str>,
     walk_errors: &'a [Problem],
     walk_skipped: &'a [Problem],
+    /// Each stream as the scanner handed it over (`scan::FileReport`); its inner layout
+    /// follows the engine and changes with `format`.
+    #[schemars(with = "Vec<serde_json::Map<String, serde_json::Value>>")]
     streams: &'a [Box<RawValue>],
 }
 

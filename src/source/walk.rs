@@ -23,7 +23,9 @@ impl Input {
 }
 
 /// A path that was not read, and why.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 pub struct Problem {
     pub path: String,
     pub message: String,
