@@ -1,7 +1,8 @@
 //! `logtriage check` (the monitoring plugin) through the real binary, on files in a temp folder:
 //! only what was written since the last run, an event split across two runs (reported once,
 //! nothing lost), a partial last line, a flood of one failure, the levels, a rename rotation
-//! between runs, a missing path and a damaged state file (UNKNOWN, 3), and usage errors (3).
+//! between runs, a missing path and a damaged state file (UNKNOWN, 3), usage errors (3), and the
+//! Ambari alert script's mapping of the exit codes (`contrib/ambari/test_logtriage_alert.py`).
 
 mod common;
 
@@ -244,4 +245,26 @@ fn unknown_missing_path_damaged_state_usage() {
     // Other commands keep clap's exit code.
     let out = Command::new(bin).args(["scan", "--nope"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+#[test]
+fn ambari_alert_script_maps_the_exit_codes() {
+    // python3 is needed: skipped (with a note) where there is none.
+    if Command::new("python3").arg("--version").output().is_err() {
+        eprintln!("no python3: the Ambari alert script is not tested");
+        return;
+    }
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("contrib/ambari/test_logtriage_alert.py");
+    let out = Command::new("python3")
+        .arg(&script)
+        .env("LOGTRIAGE_BIN", env!("CARGO_BIN_EXE_logtriage"))
+        .env("LOGTRIAGE_TEST_PACK", common::engine_pack())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
