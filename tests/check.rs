@@ -227,6 +227,19 @@ fn unknown_missing_path_damaged_state_usage() {
     assert_eq!(r.0, 3, "{:?}", r.1);
     assert!(r.1[0].contains("state file version 99"), "{:?}", r.1);
     fs::remove_file(&state).unwrap();
+    // A state file that cannot be written: UNKNOWN, with what was found.
+    let r = check(&d.path().join("no-dir/check.state"), &[], &[&log]);
+    assert_eq!(r.0, 3, "{:?}", r.1);
+    assert!(
+        r.1[0].starts_with("UNKNOWN - cannot write the state file "),
+        "{:?}",
+        r.1
+    );
+    assert!(
+        r.1[0].contains("; 1 new finding: Process ran out of file handles | "),
+        "{:?}",
+        r.1
+    );
     // Usage errors are UNKNOWN too (clap's own code would be 2, CRITICAL).
     let r = check(&state, &["--warning", "bad"], &[&log]);
     assert_eq!(r.0, 3, "{:?}", r.1);

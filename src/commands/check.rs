@@ -77,6 +77,20 @@ fn check_path(p: &Path) -> Result<(), String> {
     r.map_err(|e| format!("{}: cannot read: {e}", p.display()))
 }
 
+/// A follower warning that says a file was not (or not all) read, rather than a note (an
+/// Accumulo log followed through its debug copy, a compressed file left out).
+fn is_problem(w: &str) -> bool {
+    [
+        "cannot read",
+        "cannot open",
+        "read error",
+        "was not read",
+        "ermission denied",
+    ]
+    .iter()
+    .any(|p| w.contains(p))
+}
+
 fn load_matcher(args: &CheckArgs) -> Result<Matcher, String> {
     let rules =
         crate::rules::load(&args.packs.rules, args.packs.no_builtin_rules).map_err(|es| {
@@ -274,6 +288,8 @@ pub fn check(args: CheckArgs) -> i32 {
     for w in &warnings {
         eprintln!("logtriage: warning: {w}");
     }
+    // Files that could not be read (the rest are notes: on stderr only).
+    let problems: Vec<&String> = warnings.iter().filter(|w| is_problem(w)).collect();
     let groups = group(&matcher, &emitted, args.min_severity);
     let worst = groups.first().map(|g| g.severity);
     let (status, code) = match worst {
@@ -304,7 +320,18 @@ pub fn check(args: CheckArgs) -> i32 {
     if groups.len() > args.max_lines && args.max_lines > 0 {
         lines.push(format!("... and {} more", groups.len() - args.max_lines));
     }
-    for w in warnings.iter().take(args.max_lines) {
+    if let Some(first) = lines.first_mut()
+        && !problems.is_empty()
+        && let Some((text, perf)) = first.split_once(" | ")
+    {
+        *first = format!(
+            "{text}; {} file{} not read: {} | {perf}",
+            problems.len(),
+            if problems.len() == 1 { "" } else { "s" },
+            clip(problems[0], 80)
+        );
+    }
+    for w in problems.iter().take(args.max_lines) {
         lines.push(format!("warning: {w}"));
     }
     let mut out = io::stdout().lock();
