@@ -190,6 +190,34 @@ fn a_rename_rotation_between_runs() {
 }
 
 #[test]
+fn copytruncate_and_truncation_between_runs() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("koverse-server.log");
+    let copy = d.path().join("koverse-server.log.1");
+    let state = d.path().join("check.state");
+    put(&log, &format!("{}{}", fail(1), ok(1)));
+    assert_one_high(&check(&state, &[], &[&log]), "");
+    // Written, copied, truncated, written again: the copy holds the rest of what was read.
+    put(&log, &format!("{}{}", fail(2), ok(2)));
+    fs::copy(&log, &copy).unwrap();
+    fs::File::create(&log).unwrap();
+    put(&log, &format!("{}{}", ok(3), fail(3)));
+    assert_one_high(&check(&state, &[], &[&log]), " (2 times)");
+    assert_ok(&check(&state, &[], &[&log]));
+    // Truncated in place and rewritten: what it holds now is read from its start.
+    fs::File::create(&log).unwrap();
+    put(&log, &format!("{}{}{}", ok(4), fail(4), ok(5)));
+    let r = check(&state, &[], &[&log]);
+    assert_eq!(r.0, 2, "{:?}", r.1);
+    assert!(
+        r.1[0].starts_with("CRITICAL - 1 new finding: Process ran out of file handles"),
+        "{:?}",
+        r.1
+    );
+    assert_ok(&check(&state, &[], &[&log]));
+}
+
+#[test]
 fn unknown_missing_path_damaged_state_usage() {
     let d = tempfile::tempdir().unwrap();
     let log = d.path().join("koverse-server.log");
@@ -227,19 +255,26 @@ fn unknown_missing_path_damaged_state_usage() {
     assert_eq!(r.0, 3, "{:?}", r.1);
     assert!(r.1[0].contains("state file version 99"), "{:?}", r.1);
     fs::remove_file(&state).unwrap();
-    // A state file that cannot be written: UNKNOWN, with what was found.
-    let r = check(&d.path().join("no-dir/check.state"), &[], &[&log]);
+    // A state file that cannot be written (its folder is a file): UNKNOWN, with what was found.
+    fs::write(d.path().join("not-a-dir"), b"").unwrap();
+    let r = check(&d.path().join("not-a-dir/check.state"), &[], &[&log]);
     assert_eq!(r.0, 3, "{:?}", r.1);
-    assert!(
-        r.1[0].starts_with("UNKNOWN - cannot write the state file "),
-        "{:?}",
-        r.1
+    assert!(r.1[0].starts_with("UNKNOWN - cannot "), "{:?}", r.1);
+    // Another run holding the state file's lock: UNKNOWN, nothing read.
+    let held = fs::File::create(d.path().join("check.state.lock")).unwrap();
+    held.lock().unwrap();
+    let r = check(&state, &[], &[&log]);
+    assert_eq!(r.0, 3, "{:?}", r.1);
+    assert_eq!(
+        r.1,
+        [format!(
+            "UNKNOWN - another logtriage check is running with the state file {}",
+            state.display()
+        )]
     );
-    assert!(
-        r.1[0].contains("; 1 new finding: Process ran out of file handles | "),
-        "{:?}",
-        r.1
-    );
+    drop(held);
+    assert_one_high(&check(&state, &[], &[&log]), "");
+    fs::remove_file(&state).unwrap();
     // Usage errors are UNKNOWN too (clap's own code would be 2, CRITICAL).
     let r = check(&state, &["--warning", "bad"], &[&log]);
     assert_eq!(r.0, 3, "{:?}", r.1);

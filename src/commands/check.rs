@@ -91,6 +91,29 @@ fn is_problem(w: &str) -> bool {
     .any(|p| w.contains(p))
 }
 
+/// Holds `STATE.lock` (an advisory lock, released on exit) for the run: two runs on one
+/// state file at once (one left behind by a monitoring timeout) would read and report the same
+/// lines. `Ok(None)`: another run holds it.
+fn lock(state: &Path) -> Result<Option<fs::File>, String> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut name = state.as_os_str().to_os_string();
+    name.push(".lock");
+    let path = std::path::PathBuf::from(name);
+    let f = fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot create the lock file {}: {e}", path.display()))?;
+    match f.try_lock() {
+        Ok(()) => Ok(Some(f)),
+        Err(fs::TryLockError::WouldBlock) => Ok(None),
+        Err(fs::TryLockError::Error(e)) => Err(format!("cannot lock {}: {e}", path.display())),
+    }
+}
+
 fn load_matcher(args: &CheckArgs) -> Result<Matcher, String> {
     let rules =
         crate::rules::load(&args.packs.rules, args.packs.no_builtin_rules).map_err(|es| {
@@ -271,6 +294,16 @@ pub fn check(args: CheckArgs) -> i32 {
             return unknown(&e);
         }
     }
+    let _lock = match lock(&args.state) {
+        Ok(Some(l)) => l,
+        Ok(None) => {
+            return unknown(&format!(
+                "another logtriage check is running with the state file {}",
+                args.state.display()
+            ));
+        }
+        Err(e) => return unknown(&e),
+    };
     let state = match checkpoint::load(&args.state) {
         Ok(s) => s,
         Err(e) => {
@@ -288,7 +321,7 @@ pub fn check(args: CheckArgs) -> i32 {
     for w in &warnings {
         eprintln!("logtriage: warning: {w}");
     }
-    // Files that could not be read (the rest are notes: on stderr only).
+    // Files (or parts of files) that could not be read; the rest are notes, on stderr only.
     let problems: Vec<&String> = warnings.iter().filter(|w| is_problem(w)).collect();
     let groups = group(&matcher, &emitted, args.min_severity);
     let worst = groups.first().map(|g| g.severity);
@@ -325,7 +358,7 @@ pub fn check(args: CheckArgs) -> i32 {
         && let Some((text, perf)) = first.split_once(" | ")
     {
         *first = format!(
-            "{text}; {} file{} not read: {} | {perf}",
+            "{text}; {} warning{}: {} | {perf}",
             problems.len(),
             if problems.len() == 1 { "" } else { "s" },
             clip(problems[0], 80)
