@@ -157,6 +157,54 @@ fn an_event_split_across_runs_is_reported_once_and_a_partial_line_waits() {
 }
 
 #[test]
+fn what_the_rest_of_a_split_event_adds_is_reported() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("koverse-server.log");
+    let state = d.path().join("check.state");
+    put(
+        &log,
+        "2024-03-11 02:14:01,001 ERROR [com.koverse.Client] - connect to node2:8020 failed\n\
+         java.io.IOException: Too many open files\n",
+    );
+    assert_one_high(&check(&state, &[], &[&log]), "");
+    // The event goes on with another rule's failure: only that one is new.
+    put(
+        &log,
+        "Caused by: java.net.NoRouteToHostException: No route to host\n",
+    );
+    let r = check(&state, &[], &[&log]);
+    assert_eq!(r.0, 1, "{:?}", r.1);
+    assert_eq!(
+        r.1[0],
+        "WARNING - 1 new finding: No route to host | critical=0 high=0 medium=1 low=0 info=0"
+    );
+    put(&log, &ok(1));
+    assert_ok(&check(&state, &[], &[&log]));
+}
+
+#[test]
+fn from_end_starts_at_the_end_on_the_first_run_only() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("koverse-server.log");
+    let state = d.path().join("check.state");
+    put(&log, &format!("{}{}", fail(1), ok(1)));
+    assert_ok(&check(&state, &["--from-end"], &[&log]));
+    put(&log, &format!("{}{}", fail(2), ok(2)));
+    let r = check(&state, &["--from-end"], &[&log]);
+    assert_one_high(&r, "");
+    assert!(r.1[1].contains("koverse-server.log:5: "), "{:?}", r.1);
+    // A file that appears between runs is read from its start.
+    let other = d.path().join("koverse-server-2.log");
+    put(&other, &format!("{}{}", fail(3), ok(3)));
+    let r = check(&state, &["--from-end"], &[d.path()]);
+    assert_eq!(r.0, 2, "{:?}", r.1);
+    assert!(r.1[1].contains("koverse-server-2.log:1: "), "{:?}", r.1);
+    // The state file in the followed folder is not read as a log.
+    let r = check(&state, &[], &[d.path()]);
+    assert_eq!(r.1[0], format!("OK - no new findings in 2 files | {NONE}"));
+}
+
+#[test]
 fn a_rename_rotation_between_runs() {
     let d = tempfile::tempdir().unwrap();
     let dir = d.path().join("logs");

@@ -137,6 +137,16 @@ fn run_once(
 ) -> (Vec<Emitted>, Vec<String>, checkpoint::State, usize) {
     let mut cfg = Config::new(args.paths.clone());
     cfg.globs = args.globs.clone();
+    // The state file (and its lock and temporary files) may be in a followed folder.
+    if let Some(name) = args.state.file_name().and_then(|n| n.to_str())
+        && !name.contains(['*', '?', '[', ']', '{', '}', '\\', '!'])
+    {
+        cfg.globs.extend([
+            format!("!{name}"),
+            format!("!{name}.lock"),
+            format!("!{name}.tmp.*"),
+        ]);
+    }
     cfg.follow_links = args.follow;
     // With a state, a file it does not hold is new since the last run: read it whole.
     cfg.from_start = !args.from_end || state.is_some();
