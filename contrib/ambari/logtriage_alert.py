@@ -18,6 +18,9 @@ Parameters (all optional, from the alert definition's ``source.parameters``):
   as not every host runs every service;
 - ``logtriage.state``: the state file (default /var/lib/logtriage/ambari-check.state);
 - ``logtriage.warning``, ``logtriage.critical``: the levels (default medium, high);
+- ``logtriage.from_end``: on the first run (no state file yet), start at the logs' end
+  (default true: installing the alert does not raise last month's failures, and the first run
+  does not read every log whole within the timeout); false reads them from their start;
 - ``logtriage.extra_args``: more options, shell-quoted (``-g '*.log' --rules /etc/logtriage``);
 - ``logtriage.timeout``: seconds before the check is killed and the alert is UNKNOWN
   (default 50; nothing is lost: the state is written only at the end of a run).
@@ -146,6 +149,8 @@ def execute(configurations={}, parameters={}, host_name=None):
         "--critical",
         str(_param(parameters, "logtriage.critical", "high")),
     ]
+    if str(_param(parameters, "logtriage.from_end", "true")).strip().lower() in ("true", "yes", "1"):
+        cmd.append("--from-end")
     cmd.extend(shlex.split(str(_param(parameters, "logtriage.extra_args", ""))))
     cmd.append("--")
     cmd.extend(paths)

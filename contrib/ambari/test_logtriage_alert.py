@@ -106,6 +106,15 @@ def main():
         os.chmod(bad, stat.S_IRWXU)
         pc = params(tmp, **{"logtriage.binary": bad})
         expect(logtriage_alert.execute({}, pc), "UNKNOWN", "UNKNOWN - logtriage check exited with 134: boom")
+        # The first run starts at the end by default; from_end false reads the logs whole.
+        fresh = os.path.join(tmp, "state", "fresh.state")
+        pf = params(tmp, **{"logtriage.state": fresh})
+        expect(logtriage_alert.execute({}, pf), "OK", "OK - no new findings")
+        os.remove(fresh)
+        pf["logtriage.from_end"] = "false"
+        r = logtriage_alert.execute({}, pf)
+        expect(r, "CRITICAL", "CRITICAL - 1 new finding: ")
+        assert "2 times)" in r[1][0], r
     finally:
         shutil.rmtree(tmp)
     print("ok: OK, WARNING, CRITICAL and UNKNOWN mapped")
