@@ -81,6 +81,12 @@ fn only_new_lines_across_runs() {
     put(&log, &format!("{}{}", fail(1), ok(1)));
     let r = check(&state, &[], &[&log]);
     assert_one_high(&r, "");
+    assert_eq!(
+        r.1.len(),
+        2,
+        "the status line, one long-output line: {:?}",
+        r.1
+    );
     assert!(r.1[1].contains("koverse-server.log:1: "), "{:?}", r.1);
     assert!(
         r.1[1].ends_with("| rule test.too-many-open-files"),
@@ -103,10 +109,16 @@ fn only_new_lines_across_runs() {
     fs::copy(&state, d.path().join("third.state")).unwrap();
     let r = check(
         &d.path().join("again.state"),
-        &["--critical", "critical"],
+        &["--critical", "critical", "--max-lines", "0"],
         &[&log],
     );
     assert_eq!(r.0, 1, "{:?}", r.1);
+    assert_eq!(
+        r.1.len(),
+        1,
+        "--max-lines 0: the status line only: {:?}",
+        r.1
+    );
     assert!(r.1[0].starts_with("WARNING - 1 new finding: "), "{:?}", r.1);
     let r = check(
         &d.path().join("third.state"),
