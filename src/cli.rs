@@ -53,6 +53,10 @@ pub enum Command {
   logtriage tail --format ndjson --state /var/lib/logtriage/tail.state /var/log/hadoop-yarn
   logtriage tail --from-start --cooldown 10m samples/")]
     Tail(TailArgs),
+    /// A monitoring-plugin check (Nagios, Icinga, Zabbix, Ambari): the known failures written
+    /// since the last run, one status line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
+    #[command(version)]
+    Check(CheckArgs),
     /// Merge JSON reports (one per host, or per part of a bundle) into the report one scan of
     /// all their logs would give.
     Merge(MergeArgs),
@@ -335,6 +339,49 @@ pub struct TailArgs {
     /// Follow symbolic links to folders.
     #[arg(short = 'L', long = "follow")]
     pub follow: bool,
+}
+
+#[derive(Args, Debug)]
+#[command(
+    after_help = "Exit codes (the monitoring-plugin convention): 0 OK, 1 WARNING, 2 CRITICAL, \
+3 UNKNOWN (a usage error, a path that cannot be read, a damaged or unwritable state file).
+
+Examples:
+  logtriage check --state /var/lib/logtriage/check.state /var/log/accumulo /var/log/hadoop
+  logtriage check --state check.state --warning high --critical critical -g '*.log' /var/log"
+)]
+pub struct CheckArgs {
+    /// Files and folders to check (folders recursively).
+    #[arg(value_name = "PATH", required = true)]
+    pub paths: Vec<PathBuf>,
+    /// Checkpoint file: where each file was read to. Each run reads what was written since
+    /// the last one (through rotation and truncation), then saves it.
+    #[arg(long, value_name = "FILE", required = true)]
+    pub state: PathBuf,
+    /// WARNING when a new finding is at or above this severity.
+    #[arg(short = 'w', long, value_name = "LEVEL", value_parser = parse_severity, default_value = "medium")]
+    pub warning: Severity,
+    /// CRITICAL when a new finding is at or above this severity.
+    #[arg(short = 'c', long, value_name = "LEVEL", value_parser = parse_severity, default_value = "high")]
+    pub critical: Severity,
+    /// First run (no state file yet): start at the files' end, reporting only what is
+    /// written after it (default: read them from their first line).
+    #[arg(long)]
+    pub from_end: bool,
+    /// Only files matching GLOB inside folders; !GLOB excludes (repeatable, like rg).
+    #[arg(short = 'g', long = "glob", value_name = "GLOB")]
+    pub globs: Vec<String>,
+    /// Follow symbolic links to folders.
+    #[arg(short = 'L', long = "follow")]
+    pub follow: bool,
+    #[command(flatten)]
+    pub packs: PackArgs,
+    /// Count only findings at or above this severity (the rest are not listed).
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "info")]
+    pub min_severity: Severity,
+    /// Long-output lines (one per finding) after the status line, at most N (0: none).
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub max_lines: usize,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

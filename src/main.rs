@@ -10,7 +10,14 @@ use clap::Parser;
 use logtriage::{cli, commands};
 
 fn main() {
-    let cli = cli::Cli::parse();
+    let cli = match cli::Cli::try_parse() {
+        Ok(c) => c,
+        // A monitoring plugin's usage error is UNKNOWN (3), not clap's 2.
+        Err(e) if std::env::args_os().nth(1).is_some_and(|a| a == "check") && e.use_stderr() => {
+            std::process::exit(commands::check_usage_error(&e))
+        }
+        Err(e) => e.exit(),
+    };
     let code = match cli.command {
         cli::Command::Scan(args) => commands::scan(args),
         cli::Command::Rules { command } => match command {
@@ -24,6 +31,7 @@ fn main() {
         cli::Command::Man { out } => commands::man(out.as_deref()),
         cli::Command::Schema { of } => commands::schema(of),
         cli::Command::Tail(args) => logtriage::follow::command::run(args),
+        cli::Command::Check(args) => commands::check(args),
         cli::Command::Report {
             path,
             format,

@@ -2,11 +2,13 @@
 //! `scan` wires sources -> events -> matching -> findings -> reports (`scan::sweep`, shared
 //! with `rules suggest`, which drafts rules from the sweep's unknown errors).
 
+mod check;
 mod docs;
 mod merge_command;
 mod scan_command;
 mod suggest;
 
+pub use check::{check, check_usage_error};
 pub use docs::{completions, man, schema};
 pub use merge_command::merge;
 pub use scan_command::{Sweep, scan, sweep};

@@ -48,6 +48,10 @@ pub struct Entry {
     /// it had been read yet: if it changed while stopped, a copy may hold what was written.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtime_ns: Option<i64>,
+    /// Rules (by id) already reported for the event at `offset`, which was not complete yet
+    /// (`check` reports the last event of a file at its end): not reported again.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reported: Vec<String>,
 }
 
 impl State {
@@ -159,6 +163,7 @@ mod tests {
                 recent_hash: hex(9),
                 skip_continuation: false,
                 mtime_ns: None,
+                reported: Vec::new(),
             }],
         };
         save(&p, &s).unwrap();

@@ -89,6 +89,9 @@ pub struct Stream {
     /// The daemon's phase (start-up, shutdown, election), from the markers read so far: a
     /// failure expected there is reported at low, as the batch scan does (`finding::phase`).
     phase: phase::State,
+    /// Rules (by id) already reported for the event at `boundary`, which was not complete yet
+    /// (`peek_last`: a `check` run ended in it): not reported again when it completes.
+    pub reported: Vec<String>,
 }
 
 impl Stream {
@@ -155,6 +158,7 @@ impl Stream {
             lineage,
             cut_lines: 0,
             phase: phase::State::RUNNING,
+            reported: Vec::new(),
         }
     }
 
@@ -182,6 +186,7 @@ impl Stream {
             cut_lines: 0,
             // A truncated log starts again: a copytruncate keeps the daemon's phase.
             phase: self.phase,
+            reported: Vec::new(),
         }
     }
 
@@ -333,6 +338,7 @@ impl Stream {
                 return;
             }
         }
+        let first_line = self.line;
         let mut occs = Vec::new();
         let consumed = {
             let ctx = StreamContext {
@@ -348,6 +354,15 @@ impl Stream {
             })
         };
         self.consume(consumed);
+        if !self.reported.is_empty() {
+            // The event at the old boundary was reported in part before it was complete.
+            occs.retain(|o| {
+                o.line != first_line || !self.reported.contains(&matcher.rules[o.rule as usize].id)
+            });
+            if consumed > 0 {
+                self.reported.clear();
+            }
+        }
         for mut o in occs {
             let rule = &matcher.rules[o.rule as usize];
             if let Some(m) = rule.marks {
@@ -360,6 +375,54 @@ impl Stream {
                 o.phase = p;
                 o.fingerprint ^= phase::Phase::salt(p);
             }
+            self.deliver(o, matcher, th, out);
+        }
+    }
+
+    /// The pending whole lines taken as complete events, without consuming them: the last
+    /// event's occurrences are reported now, and it stays pending (the checkpoint points at its
+    /// header) with its rules in `reported`, so the next read neither loses the lines that
+    /// continue it nor reports it again. A partial last line is not scanned.
+    pub fn peek_last(&mut self, matcher: &Matcher, th: &mut Thresholds, out: &mut Vec<Occurrence>) {
+        // The complete events first (and leading continuation lines skipped), for real.
+        self.scan(matcher, false, false, th, out);
+        let end = memchr::memrchr(b'\n', &self.pending).map_or(0, |i| i + 1);
+        if end == 0 || self.skip_cont {
+            return;
+        }
+        let Some(layout) = self.layout else {
+            return;
+        };
+        let mut occs = Vec::new();
+        {
+            let ctx = StreamContext {
+                matcher,
+                allowed: self.allowed.as_slice().into(),
+                origin: &self.origin,
+                since: None,
+                until: None,
+            };
+            let mut sc = Scanner::new(&ctx, layout, self.line);
+            sc.scan(&self.pending[..end], true, &mut |h| {
+                occs.push(h.occurrence())
+            });
+        }
+        // The phase moves on when the event is consumed, not now.
+        let mut ph = self.phase;
+        for mut o in occs {
+            let rule = &matcher.rules[o.rule as usize];
+            if let Some(m) = rule.marks {
+                ph = ph.after(m, o.stamp);
+            }
+            if !rule.expected_in.is_empty() {
+                let p = ph.judge(&rule.expected_in, o.stamp.map(|t| t.key()));
+                o.phase = p;
+                o.fingerprint ^= phase::Phase::salt(p);
+            }
+            if o.line != self.line || self.reported.contains(&rule.id) {
+                continue;
+            }
+            self.reported.push(rule.id.clone());
             self.deliver(o, matcher, th, out);
         }
     }

@@ -278,6 +278,39 @@ impl<'m> Follower<'m> {
         out
     }
 
+    /// The end of a run that reads each file to its current end and stops (`logtriage check`,
+    /// run again later from the checkpoint): a last read, then the last event of every file is
+    /// taken as complete at its end — no later line comes within this run — and reported, but
+    /// stays pending in the checkpoint with the rules it was reported for: the next run reads it
+    /// again with the lines that continue it, and reports only what they add. A partial last
+    /// line (no newline yet) waits for the next run. A deleted file's event is completed.
+    pub fn finish_run(&mut self, now: Instant) -> Vec<Emitted> {
+        let mut out = self.poll_once(now, false);
+        self.count_lines(&mut out, true);
+        let matcher = self.matcher;
+        for r in self.readers.iter_mut() {
+            if r.twin.is_some() || r.closed || !r.s.has_lines() {
+                continue;
+            }
+            let deleted = r.file.metadata().map_or(true, |m| m.nlink() == 0);
+            let mut occs = Vec::new();
+            r.s.ensure_layout(Some(&r.file));
+            if deleted {
+                r.s.scan(matcher, true, true, &mut self.thresholds, &mut occs);
+            } else {
+                r.s.peek_last(matcher, &mut self.thresholds, &mut occs);
+            }
+            emit_from(r, occs, &mut out);
+        }
+        for st in self.stashes.iter_mut() {
+            let mut occs = Vec::new();
+            st.s.scan(matcher, true, false, &mut self.thresholds, &mut occs);
+            emit(&st.s, occs, &mut out);
+            st.s.skip_cont = true;
+        }
+        out
+    }
+
     /// When the next step is due without any file-system event: an event to complete, a file
     /// to close, a copy to decide, more to read or count.
     pub fn next_deadline(&self, now: Instant) -> Option<Instant> {

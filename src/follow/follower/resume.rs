@@ -150,6 +150,7 @@ impl<'m> Follower<'m> {
         let allowed = self.allowed(&key);
         let mut s = Stream::new(key, origin, allowed, &f, e.offset, e.line.unwrap_or(1), now);
         s.skip_cont = e.skip_continuation;
+        s.reported = e.reported.clone();
         if e.line.is_none() && e.offset > 0 {
             s.counting = Some(Counting {
                 upto: e.offset,
@@ -210,5 +211,6 @@ pub(super) fn entry_of(s: &Stream, ident: Ident, path: &str) -> Entry {
         recent_hash: checkpoint::hex(fnv64(&s.recent)),
         skip_continuation: s.skip_cont,
         mtime_ns: None,
+        reported: s.reported.clone(),
     }
 }
