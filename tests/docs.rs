@@ -7,8 +7,10 @@ use std::process::Command as Process;
 use assert_cmd::Command;
 use clap::Parser;
 
-const SUBCOMMANDS: [&str; 11] = [
+const SUBCOMMANDS: [&str; 13] = [
     "scan",
+    "check",
+    "schema",
     "rules",
     "explain",
     "tail",
