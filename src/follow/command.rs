@@ -209,6 +209,9 @@ pub fn run(args: TailArgs) -> i32 {
             ", from their end"
         }
     );
+    if let Some(a) = &alerts {
+        eprintln!("logtriage tail: alerts: {}", a.describe());
+    }
     if let Err(stop) = write_all(&mut out, &mut reporter, &mut alerts, &emitted, now) {
         return match stop {
             Stop::Quiet => EXIT_OK,

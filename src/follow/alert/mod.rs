@@ -161,6 +161,19 @@ impl Alerts {
         }))
     }
 
+    /// Where alerts go, for the start-up line: `medium and above to webhook URL, --exec`.
+    pub fn describe(&self) -> String {
+        let mut to: Vec<String> = self
+            .webhooks
+            .iter()
+            .map(|w| format!("webhook {}", w.shown()))
+            .collect();
+        if self.exec.is_some() {
+            to.push("--exec".into());
+        }
+        format!("{} and above to {}", self.min, to.join(", "))
+    }
+
     /// Queues the alert for every webhook and the command; never waits.
     pub fn send(&mut self, alert: Alert) {
         let alert = std::sync::Arc::new(alert);

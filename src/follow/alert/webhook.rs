@@ -26,7 +26,9 @@ pub struct Options {
     pub backoff: Duration,
 }
 
-/// The URL, and how it is shown: without its query string or user information.
+/// The URL, and how it is shown: without its query string or user information, and with
+/// path segments that look like tokens (20 characters or more: a Slack webhook's secret) as
+/// `***`.
 #[derive(Clone, Debug)]
 pub struct Target {
     url: String,
@@ -49,9 +51,16 @@ impl Target {
         let port = uri.port_u16().map_or(String::new(), |p| format!(":{p}"));
         Ok(Target {
             url: url.to_string(),
-            shown: format!("{scheme}://{host}{port}{}", uri.path()),
+            shown: format!("{scheme}://{host}{port}{}", masked(uri.path())),
         })
     }
+}
+
+fn masked(path: &str) -> String {
+    path.split('/')
+        .map(|seg| if seg.len() >= 20 { "***" } else { seg })
+        .collect::<Vec<_>>()
+        .join("/")
 }
 
 #[derive(Default)]
@@ -164,6 +173,10 @@ impl Webhook {
         q.until = Some(until);
         drop(q);
         self.shared.cv.notify_all();
+    }
+
+    pub fn shown(&self) -> &str {
+        &self.shown
     }
 
     pub fn busy(&self) -> bool {
@@ -366,6 +379,12 @@ mod tests {
         let t = Target::parse("https://user:pw@hooks.example.com:8443/a/b?token=s3cret").unwrap();
         assert_eq!(t.shown, "https://hooks.example.com:8443/a/b");
         assert!(Target::parse("ftp://x/y").is_err());
+        let slack =
+            "https://hooks.slack.com/services/T0ABCDEF12/B0ABCDEF34/abcdefghijklmnopqrstuvwx";
+        assert_eq!(
+            Target::parse(slack).unwrap().shown,
+            "https://hooks.slack.com/services/T0ABCDEF12/B0ABCDEF34/***"
+        );
         assert!(Target::parse("not a url").is_err());
     }
 }
