@@ -73,11 +73,20 @@ struct Server {
 impl Server {
     /// Answers the scripted statuses in turn, then `then`; each after `delay`.
     fn start(script: &[u16], then: u16, delay: Duration) -> Server {
+        let script: Vec<(u16, Duration)> = script.iter().map(|&s| (s, delay)).collect();
+        Server::scripted(&script, then, delay)
+    }
+
+    /// Answers each scripted status after its delay, then `then` after `delay`.
+    fn scripted(script: &[(u16, Duration)], then: u16, delay: Duration) -> Server {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
         let port = l.local_addr().unwrap().port();
         let reqs = Arc::new(Mutex::new(Vec::new()));
         let script = Arc::new(Mutex::new(
-            script.iter().copied().collect::<VecDeque<u16>>(),
+            script
+                .iter()
+                .copied()
+                .collect::<VecDeque<(u16, Duration)>>(),
         ));
         let r = reqs.clone();
         std::thread::spawn(move || {
@@ -109,7 +118,7 @@ impl Server {
 fn serve(
     mut c: TcpStream,
     reqs: &Mutex<Vec<Req>>,
-    script: &Mutex<VecDeque<u16>>,
+    script: &Mutex<VecDeque<(u16, Duration)>>,
     then: u16,
     delay: Duration,
 ) {
@@ -141,7 +150,7 @@ fn serve(
     if r.read_exact(&mut body).is_err() {
         return;
     }
-    let status = script.lock().unwrap().pop_front().unwrap_or(then);
+    let (status, delay) = script.lock().unwrap().pop_front().unwrap_or((then, delay));
     std::thread::sleep(delay);
     let reply = format!("HTTP/1.1 {status} S\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
     let _ = c.write_all(reply.as_bytes());
@@ -351,6 +360,26 @@ fn a_slow_receiver_does_not_delay_stdout() {
 }
 
 #[test]
+fn a_request_past_the_timeout_is_retried() {
+    let srv = Server::scripted(&[(200, Duration::from_secs(2))], 200, Duration::ZERO);
+    let d = tempfile::tempdir().unwrap();
+    let (dir, mut w) = logs(&d);
+    let url = srv.url("/t");
+    let mut args = FAST.to_vec();
+    args.extend(["--webhook", &url, "--webhook-timeout", "300ms"]);
+    let t = Tail::start(&args, &[], &dir);
+    put(&mut w, &(fail(1) + &ok(1)));
+    t.wait_lines(1);
+    t.wait_stderr("timeout");
+    t.wait_stderr("retrying alert");
+    // The second try is answered at once (the first one's late answer finds no one).
+    wait_for("both tries", || srv.ok().len() == 2);
+    let (code, _, err) = t.stop();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("1 sent, 0 failed"), "{err}");
+}
+
+#[test]
 fn connection_refused_is_retried_reported_and_following_goes_on() {
     let port = {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -378,6 +407,75 @@ fn connection_refused_is_retried_reported_and_following_goes_on() {
         !err.contains("q-secret"),
         "the query string is shown: {err}"
     );
+}
+
+#[test]
+fn https_checks_the_certificate() {
+    // A TLS server with a self-signed certificate for 127.0.0.1 (the openssl command).
+    let d = tempfile::tempdir().unwrap();
+    let (cert, key) = (d.path().join("c.pem"), d.path().join("k.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+            "-addext",
+            "basicConstraints=critical,CA:FALSE",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("no openssl command: https_checks_the_certificate skipped");
+        return;
+    }
+    let port = {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut server = Command::new("openssl")
+        .args(["s_server", "-quiet", "-www", "-accept"])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("-cert")
+        .arg(&cert)
+        .arg("-key")
+        .arg(&key)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for("the TLS server", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let (dir, mut w) = logs(&d);
+    let url = format!("https://127.0.0.1:{port}/tls");
+    let mut args = FAST.to_vec();
+    args.extend(["--webhook", &url]);
+    let t = Tail::start(&args, &[], &dir);
+    put(&mut w, &(fail(1) + &ok(1)));
+    t.wait_lines(1);
+    // Not trusted: failed at once, not retried.
+    t.wait_stderr("not sent");
+    let (code, _, err) = t.stop();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(err.contains("TLS: "), "{err}");
+    assert!(
+        err.contains("invalid peer certificate: UnknownIssuer"),
+        "{err}"
+    );
+    assert!(!err.contains("retrying"), "{err}");
+    assert!(err.contains("0 sent, 1 failed"), "{err}");
 }
 
 #[test]

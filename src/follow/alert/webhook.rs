@@ -360,6 +360,11 @@ impl Sender {
 fn classify(e: ureq::Error) -> Try {
     use ureq::Error as E;
     match e {
+        // rustls's errors (a certificate not trusted, a TLS protocol error) come as invalid
+        // data: retrying would not help.
+        E::Io(ref io) if io.kind() == std::io::ErrorKind::InvalidData => {
+            Try::Fatal(format!("TLS: {io}"))
+        }
         E::Io(_) | E::Timeout(_) | E::ConnectionFailed | E::HostNotFound | E::BodyStalled => {
             Try::Retry(e.to_string())
         }
