@@ -19,6 +19,8 @@ use super::{Alert, count};
 const WORKERS: usize = 4;
 /// Alerts waiting for a worker.
 const WAITING: usize = 100;
+/// Drop notes on stderr at most this often.
+const DROP_NOTE_EVERY: Duration = Duration::from_secs(10);
 
 #[derive(Default)]
 struct Counts {
@@ -33,7 +35,7 @@ struct Counts {
 pub struct Pool {
     tx: Option<SyncSender<Arc<Alert>>>,
     counts: Arc<Counts>,
-    noted_drop: bool,
+    noted_drop: Option<Instant>,
 }
 
 impl Pool {
@@ -52,7 +54,7 @@ impl Pool {
         Pool {
             tx: Some(tx),
             counts,
-            noted_drop: false,
+            noted_drop: None,
         }
     }
 
@@ -64,8 +66,9 @@ impl Pool {
             Err(TrySendError::Full(_)) | Err(TrySendError::Disconnected(_)) => {
                 self.counts.queued.fetch_sub(1, Ordering::SeqCst);
                 let n = self.counts.dropped.fetch_add(1, Ordering::SeqCst) + 1;
-                if !self.noted_drop {
-                    self.noted_drop = true;
+                let now = Instant::now();
+                if self.noted_drop.is_none_or(|t| now >= t + DROP_NOTE_EVERY) {
+                    self.noted_drop = Some(now);
                     eprintln!(
                         "logtriage: --exec: {WAITING} alerts already waiting for a command to finish: alert dropped ({n} so far)"
                     );

@@ -132,7 +132,7 @@ fn slack(a: &Alert) -> Value {
     }
     blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn",
         "text": format!("logtriage tail | fingerprint {}", a.field("fingerprint"))}]}));
-    json!({"text": text, "blocks": blocks})
+    json!({"text": esc(&text), "blocks": blocks})
 }
 
 /// logtriage's severities on PagerDuty's four.
@@ -208,7 +208,12 @@ mod tests {
     #[test]
     fn slack_has_text_and_blocks() {
         let v = body(WebhookFormat::Slack, &alert(), None);
-        assert!(v["text"].as_str().unwrap().contains("HIGH: Disk <full>"));
+        assert!(
+            v["text"]
+                .as_str()
+                .unwrap()
+                .contains("HIGH: Disk &lt;full&gt;")
+        );
         let b = v["blocks"].as_array().unwrap();
         assert_eq!(b[0]["type"], "header");
         let all = serde_json::to_string(b).unwrap();
