@@ -45,6 +45,17 @@ fn refusals_then_success_deliver_the_alert_once() {
         "Raise nofile and restart"
     ]);
     assert_eq!(body, expect);
+    // Byte for byte: the printer's line, its keys in its order, and the runbook at its end.
+    let line = &t.lines()[0].1;
+    let raw = String::from_utf8(reqs[2].body.clone()).unwrap();
+    assert_eq!(
+        raw,
+        format!(
+            "{},\"runbook\":{}}}",
+            &line[..line.len() - 1],
+            expect["runbook"]
+        )
+    );
     let (code, _, err) = t.stop();
     assert_eq!(code, Some(0), "{err}");
     assert!(err.contains("HTTP 500: retrying alert"), "{err}");

@@ -170,12 +170,7 @@ impl<'r> Reporter<'r> {
         if alert {
             let mut buf = Vec::new();
             write_occurrence(&mut buf, &e.occ, rule, &e.path, &e.origin, &self.clock)?;
-            if let Ok(object) = serde_json::from_slice(&buf) {
-                self.alerts.push(Alert {
-                    object,
-                    runbook: rule.runbook.clone(),
-                });
-            }
+            self.alerts.extend(Alert::new(buf, rule.runbook.clone()));
         }
         match self.format {
             TailFormat::Ndjson => {
@@ -248,12 +243,9 @@ impl<'r> Reporter<'r> {
             cooldown_ms: self.cooldown.as_millis() as u64,
         };
         if w.alerted
-            && let Ok(object) = serde_json::to_value(&r)
+            && let Ok(raw) = serde_json::to_vec(&r)
         {
-            self.alerts.push(Alert {
-                object,
-                runbook: rule.runbook.clone(),
-            });
+            self.alerts.extend(Alert::new(raw, rule.runbook.clone()));
         }
         match self.format {
             TailFormat::Ndjson => {

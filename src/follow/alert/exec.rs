@@ -163,7 +163,7 @@ fn run(cmd: &str, a: &Alert, timeout: Duration) -> Ran {
         }
     };
     if let Some(mut stdin) = child.stdin.take() {
-        let body = serde_json::to_vec(&a.generic()).unwrap_or_default();
+        let body = a.generic_bytes();
         // In a thread: a command that does not read its stdin must not block the worker.
         std::thread::spawn(move || {
             let _ = stdin.write_all(&body);

@@ -37,10 +37,40 @@ pub enum WebhookFormat {
 pub struct Alert {
     /// The NDJSON occurrence, or the repeat-count object (it has `repeats`, no `line`).
     pub object: Value,
+    /// The same, as the NDJSON printer wrote it (its keys in its order).
+    raw: Vec<u8>,
     pub runbook: Vec<String>,
 }
 
 impl Alert {
+    /// From the object as the NDJSON printer writes it (None if it is not a JSON object).
+    pub fn new(mut raw: Vec<u8>, runbook: Vec<String>) -> Option<Alert> {
+        while raw.last().is_some_and(|b| b.is_ascii_whitespace()) {
+            raw.pop();
+        }
+        let object: Value = serde_json::from_slice(&raw).ok()?;
+        if !object.is_object() || raw.last() != Some(&b'}') {
+            return None;
+        }
+        Some(Alert {
+            object,
+            raw,
+            runbook,
+        })
+    }
+
+    /// The generic body as bytes: the printer's object, `runbook` added at its end.
+    pub fn generic_bytes(&self) -> Vec<u8> {
+        let mut b = self.raw[..self.raw.len() - 1].to_vec();
+        if self.object.as_object().is_some_and(|m| !m.is_empty()) {
+            b.push(b',');
+        }
+        b.extend_from_slice(b"\"runbook\":");
+        b.extend_from_slice(&serde_json::to_vec(&self.runbook).unwrap_or_else(|_| b"[]".to_vec()));
+        b.push(b'}');
+        b
+    }
+
     /// A field of the object as text ("" when absent or null).
     pub fn field(&self, key: &str) -> &str {
         self.object.get(key).and_then(Value::as_str).unwrap_or("")

@@ -7,6 +7,14 @@ use super::{Alert, WebhookFormat};
 /// Runbook steps shown in a Slack message.
 const SLACK_STEPS: usize = 3;
 
+/// The body for `format`, encoded (the generic one keeps the NDJSON printer's key order).
+pub fn encode(format: WebhookFormat, a: &Alert, routing_key: Option<&str>) -> Vec<u8> {
+    match format {
+        WebhookFormat::Generic => a.generic_bytes(),
+        _ => serde_json::to_vec(&body(format, a, routing_key)).unwrap_or_default(),
+    }
+}
+
 /// The body for `format` (`routing_key` for PagerDuty).
 pub fn body(format: WebhookFormat, a: &Alert, routing_key: Option<&str>) -> Value {
     match format {
@@ -196,13 +204,12 @@ mod tests {
     use super::*;
 
     fn alert() -> Alert {
-        Alert {
-            object: json!({"rule": "r.x", "title": "Disk <full>", "severity": "high",
+        let object = json!({"rule": "r.x", "title": "Disk <full>", "severity": "high",
                 "service": "datanode", "host": "dn1", "path": "/l/a.log", "line": 7,
                 "summary": "Disk full on /data", "text": "ERROR disk\n at x\n at y\n at z",
-                "fingerprint": "abc", "component": "hdfs", "timestamp": "2024-03-11T02:14:00Z"}),
-            runbook: vec!["one".into(), "two".into(), "three".into(), "four".into()],
-        }
+                "fingerprint": "abc", "component": "hdfs", "timestamp": "2024-03-11T02:14:00Z"});
+        let runbook = vec!["one".into(), "two".into(), "three".into(), "four".into()];
+        Alert::new(serde_json::to_vec(&object).unwrap(), runbook).unwrap()
     }
 
     #[test]
@@ -239,5 +246,12 @@ mod tests {
         let v = body(WebhookFormat::Generic, &alert(), None);
         assert_eq!(v["runbook"][3], "four");
         assert_eq!(v["line"], 7);
+        let b = encode(WebhookFormat::Generic, &alert(), None);
+        let text = String::from_utf8(b).unwrap();
+        assert!(
+            text.ends_with(r#","runbook":["one","two","three","four"]}"#),
+            "{text}"
+        );
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), v);
     }
 }

@@ -282,8 +282,7 @@ impl Sender {
     }
 
     fn deliver(&self, a: &Alert) -> Outcome {
-        let body = serde_json::to_vec(&payload::body(self.format, a, self.routing_key.as_deref()))
-            .unwrap_or_default();
+        let body = payload::encode(self.format, a, self.routing_key.as_deref());
         let start = Instant::now();
         let mut wait = self.opts.backoff;
         let mut tries = 0u64;
