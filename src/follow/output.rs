@@ -170,6 +170,12 @@ impl<'r> Reporter<'r> {
         if alert {
             let mut buf = Vec::new();
             write_occurrence(&mut buf, &e.occ, rule, &e.path, &e.origin, &self.clock)?;
+            if self.format == TailFormat::Ndjson {
+                // The line shown is the alert's object: written once.
+                out.write_all(&buf)?;
+                self.alerts.extend(Alert::new(buf, rule.runbook.clone()));
+                return Ok(());
+            }
             self.alerts.extend(Alert::new(buf, rule.runbook.clone()));
         }
         match self.format {
