@@ -339,6 +339,68 @@ pub struct TailArgs {
     /// Follow symbolic links to folders.
     #[arg(short = 'L', long = "follow")]
     pub follow: bool,
+    /// POST each alert (a finding's first occurrence, then its repeat counts when a cooldown
+    /// ends) to this http or https URL (repeatable).
+    #[arg(long = "webhook", value_name = "URL", help_heading = "Alerts")]
+    pub webhooks: Vec<String>,
+    /// The webhook body: generic (the NDJSON object and its runbook steps), slack (an Incoming
+    /// Webhook message) or pagerduty (an Events API v2 trigger). Once for every --webhook, or
+    /// once per --webhook, in their order.
+    #[arg(
+        long = "webhook-format",
+        value_enum,
+        value_name = "FORMAT",
+        help_heading = "Alerts"
+    )]
+    pub webhook_formats: Vec<crate::follow::alert::WebhookFormat>,
+    /// 'Name: value': a header sent with every webhook request (repeatable).
+    #[arg(
+        long = "webhook-header",
+        value_name = "'NAME: VALUE'",
+        help_heading = "Alerts"
+    )]
+    pub webhook_headers: Vec<String>,
+    /// NAME=VAR: a header whose value is read from the environment variable VAR, so a secret
+    /// is not on the command line (repeatable). Never printed.
+    #[arg(
+        long = "webhook-header-env",
+        value_name = "NAME=VAR",
+        help_heading = "Alerts"
+    )]
+    pub webhook_header_envs: Vec<String>,
+    /// The environment variable holding the PagerDuty routing key (--webhook-format pagerduty).
+    #[arg(long, value_name = "VAR", help_heading = "Alerts")]
+    pub pagerduty_routing_key_env: Option<String>,
+    /// The longest one webhook request may take (the connection: at most 5 s of it).
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = crate::follow::parse_span, help_heading = "Alerts")]
+    pub webhook_timeout: std::time::Duration,
+    /// Alerts waiting per webhook; when full, the oldest is dropped (and counted).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 1000,
+        help_heading = "Alerts"
+    )]
+    pub webhook_queue: usize,
+    /// How long an alert is retried (connection errors, 429, 5xx) before it is given up.
+    #[arg(long, hide = true, default_value = "2m", value_parser = crate::follow::parse_span)]
+    pub webhook_retry_for: std::time::Duration,
+    /// The first retry's wait; it doubles up to 30 s.
+    #[arg(long, hide = true, default_value = "500ms", value_parser = crate::follow::parse_span)]
+    pub webhook_backoff: std::time::Duration,
+    /// Run CMD through `sh -c` for each alert, the alert's JSON on its stdin and LOGTRIAGE_RULE,
+    /// _SEVERITY, _HOST, _SERVICE, _TITLE, _FINGERPRINT in its environment (a few at once).
+    #[arg(long = "exec", value_name = "CMD", help_heading = "Alerts")]
+    pub exec: Option<String>,
+    /// An --exec command still running after this long is killed.
+    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = crate::follow::parse_span, help_heading = "Alerts")]
+    pub exec_timeout: std::time::Duration,
+    /// Alert only on findings at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "medium", help_heading = "Alerts")]
+    pub alert_min_severity: Severity,
+    /// On exit, how long queued alerts and running commands are given to finish.
+    #[arg(long, hide = true, default_value = "3s", value_parser = crate::follow::parse_span)]
+    pub alert_grace: std::time::Duration,
 }
 
 #[derive(Args, Debug)]

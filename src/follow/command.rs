@@ -9,6 +9,7 @@ use std::path::Path;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use super::alert::Alerts;
 use super::checkpoint::{self, State};
 use super::output::Reporter;
 use super::watch::{Wake, Watch};
@@ -30,6 +31,7 @@ enum Stop {
 fn write_all(
     out: &mut dyn Write,
     reporter: &mut Reporter,
+    alerts: &mut Option<Alerts>,
     emitted: &[Emitted],
     now: Instant,
 ) -> Result<(), Stop> {
@@ -40,6 +42,7 @@ fn write_all(
         reporter.tick(out, now)?;
         out.flush()
     })();
+    send_alerts(reporter, alerts);
     r.map_err(|e| {
         if e.kind() == io::ErrorKind::BrokenPipe {
             Stop::Quiet
@@ -48,6 +51,15 @@ fn write_all(
             Stop::Error(EXIT_ERROR)
         }
     })
+}
+
+/// Hands what was shown to the webhooks and the command (queued: never waits).
+fn send_alerts(reporter: &mut Reporter, alerts: &mut Option<Alerts>) {
+    if let Some(a) = alerts {
+        for x in reporter.take_alerts() {
+            a.send(x);
+        }
+    }
 }
 
 fn save(path: &Path, state: &State, failed: &mut bool) {
@@ -91,6 +103,13 @@ pub fn run(args: TailArgs) -> i32 {
         },
         None => None,
     };
+    let mut alerts = match Alerts::from_args(&args) {
+        Ok(a) => a,
+        Err(m) => {
+            eprintln!("logtriage: {m}");
+            return EXIT_ERROR;
+        }
+    };
     let resuming = state.is_some();
     let mut cfg = Config::new(args.paths.clone());
     cfg.globs = args.globs.clone();
@@ -119,6 +138,9 @@ pub fn run(args: TailArgs) -> i32 {
         args.cooldown,
     )
     .with_clock(clock);
+    if let Some(a) = &alerts {
+        reporter = reporter.with_alerts(a.min);
+    }
 
     let (tx, rx) = mpsc::channel::<Wake>();
     match signal_hook::iterator::Signals::new([
@@ -187,7 +209,10 @@ pub fn run(args: TailArgs) -> i32 {
             ", from their end"
         }
     );
-    if let Err(stop) = write_all(&mut out, &mut reporter, &emitted, now) {
+    if let Some(a) = &alerts {
+        eprintln!("logtriage tail: alerts: {}", a.describe());
+    }
+    if let Err(stop) = write_all(&mut out, &mut reporter, &mut alerts, &emitted, now) {
         return match stop {
             Stop::Quiet => EXIT_OK,
             Stop::Error(c) => c,
@@ -247,7 +272,7 @@ pub fn run(args: TailArgs) -> i32 {
                 eprintln!("logtriage: warning: {m}");
             }
         }
-        if let Err(stop) = write_all(&mut out, &mut reporter, &emitted, now) {
+        if let Err(stop) = write_all(&mut out, &mut reporter, &mut alerts, &emitted, now) {
             return match stop {
                 Stop::Quiet => EXIT_OK,
                 Stop::Error(c) => c,
@@ -271,8 +296,10 @@ pub fn run(args: TailArgs) -> i32 {
     for w in follower.take_warnings() {
         eprintln!("logtriage: warning: {w}");
     }
-    let written = write_all(&mut out, &mut reporter, &emitted, now).and_then(|()| {
-        reporter.finish(&mut out).map_err(|e| {
+    let written = write_all(&mut out, &mut reporter, &mut alerts, &emitted, now).and_then(|()| {
+        let r = reporter.finish(&mut out);
+        send_alerts(&mut reporter, &mut alerts);
+        r.map_err(|e| {
             if e.kind() == io::ErrorKind::BrokenPipe {
                 Stop::Quiet
             } else {
@@ -289,8 +316,10 @@ pub fn run(args: TailArgs) -> i32 {
     if let Some(p) = &args.state {
         save(p, &follower.checkpoint(), &mut save_failed);
     }
+    // The queues drain and the commands finish (for a short grace period) before the summary.
+    let alerted = alerts.map(Alerts::finish).unwrap_or_default();
     eprint!(
-        "{}",
+        "{}{alerted}",
         reporter.summary(
             started.elapsed(),
             follower.files_followed().max(follower.files_seen())

@@ -16,9 +16,12 @@
 //!   caller, so tests drive it without waiting.
 //! - `checkpoint`: the `--state` file, written atomically (temporary file, then rename), 0600.
 //! - `output`: cooldown of repeated fingerprints, the human and NDJSON printers, the summary.
+//! - `alert`: `--webhook` senders and `--exec` workers, fed with what the cooldown shows, on
+//!   threads of their own so that a slow receiver never delays following.
 //! - `watch`: inotify (through `notify`) for low latency; `command`: the real loop, with a
 //!   periodic full check as a safety net, `--poll` for file systems without events, signals.
 
+pub mod alert;
 pub mod checkpoint;
 pub mod command;
 pub mod follower;

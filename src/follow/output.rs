@@ -6,6 +6,10 @@
 //! shown; when the cooldown ends (or on exit) the count is reported — in NDJSON as an object
 //! with a `repeats` key (and no `line`), so it is never mistaken for an occurrence. The next
 //! occurrence after the cooldown is shown again and starts a new one.
+//!
+//! Alerts (`--webhook`, `--exec`) follow what is shown: a shown occurrence at or above
+//! `--alert-min-severity` is an alert, and so is the repeat count of its cooldown. The alert
+//! carries the very object the NDJSON printer writes (whatever `--format` is).
 
 use crate::finding::clock::Clock;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -15,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 
 use super::Emitted;
+use super::alert::Alert;
 use crate::cli::TailFormat;
 use crate::finding::{self, Origin, fingerprint::hex, phase};
 use crate::report::human::{write_evidence, write_runbook, write_title};
@@ -31,6 +36,8 @@ struct Window {
     first: Option<String>,
     last: Option<String>,
     last_at: Option<(String, u64)>,
+    /// Its first occurrence was an alert: so is the count.
+    alerted: bool,
 }
 
 /// What was seen, for the summary on exit.
@@ -54,6 +61,9 @@ pub struct Reporter<'r> {
     seen: HashSet<u64>,
     pub stats: Stats,
     clock: Clock,
+    /// Alerts at or above this severity (None: no alerts).
+    alert_min: Option<Severity>,
+    alerts: Vec<Alert>,
 }
 
 #[derive(Serialize)]
@@ -83,7 +93,20 @@ impl<'r> Reporter<'r> {
             seen: HashSet::new(),
             stats: Stats::default(),
             clock: Clock::default(),
+            alert_min: None,
+            alerts: Vec::new(),
         }
+    }
+
+    /// Alerts for what is shown at or above `min` (taken with `take_alerts`).
+    pub fn with_alerts(mut self, min: Severity) -> Self {
+        self.alert_min = Some(min);
+        self
+    }
+
+    /// The alerts since the last call, in the order they were shown.
+    pub fn take_alerts(&mut self) -> Vec<Alert> {
+        std::mem::take(&mut self.alerts)
     }
 
     /// The zone log times that state none are read in (`--tz`; UTC until set).
@@ -99,6 +122,9 @@ impl<'r> Reporter<'r> {
             return Ok(());
         }
         let fp = e.occ.fingerprint;
+        let alert = self
+            .alert_min
+            .is_some_and(|m| phase::severity(rule.severity, e.occ.phase) >= m);
         self.stats
             .findings
             .entry(rule.severity)
@@ -136,10 +162,22 @@ impl<'r> Reporter<'r> {
                     first: None,
                     last: None,
                     last_at: None,
+                    alerted: alert,
                 },
             );
         }
         self.stats.shown += 1;
+        if alert {
+            let mut buf = Vec::new();
+            write_occurrence(&mut buf, &e.occ, rule, &e.path, &e.origin, &self.clock)?;
+            if self.format == TailFormat::Ndjson {
+                // The line shown is the alert's object: written once.
+                out.write_all(&buf)?;
+                self.alerts.extend(Alert::new(buf, rule.runbook.clone()));
+                return Ok(());
+            }
+            self.alerts.extend(Alert::new(buf, rule.runbook.clone()));
+        }
         match self.format {
             TailFormat::Ndjson => {
                 write_occurrence(out, &e.occ, rule, &e.path, &e.origin, &self.clock)
@@ -191,27 +229,32 @@ impl<'r> Reporter<'r> {
             .min()
     }
 
-    fn write_repeats(&self, out: &mut dyn Write, fp: u64, w: &Window) -> io::Result<()> {
+    fn write_repeats(&mut self, out: &mut dyn Write, fp: u64, w: &Window) -> io::Result<()> {
         if w.suppressed == 0 {
             return Ok(());
         }
         let rule = &self.rules[w.rule as usize];
+        let r = Repeats {
+            repeats: w.suppressed,
+            rule: &rule.id,
+            title: &rule.title,
+            severity: rule.severity.as_str(),
+            service: w.origin.service,
+            host: w.origin.host.as_deref(),
+            fingerprint: hex(fp),
+            first_timestamp: w.first.as_deref(),
+            last_timestamp: w.last.as_deref(),
+            last_path: w.last_at.as_ref().map(|(p, _)| p.as_str()),
+            last_line: w.last_at.as_ref().map(|(_, l)| *l),
+            cooldown_ms: self.cooldown.as_millis() as u64,
+        };
+        if w.alerted
+            && let Ok(raw) = serde_json::to_vec(&r)
+        {
+            self.alerts.extend(Alert::new(raw, rule.runbook.clone()));
+        }
         match self.format {
             TailFormat::Ndjson => {
-                let r = Repeats {
-                    repeats: w.suppressed,
-                    rule: &rule.id,
-                    title: &rule.title,
-                    severity: rule.severity.as_str(),
-                    service: w.origin.service,
-                    host: w.origin.host.as_deref(),
-                    fingerprint: hex(fp),
-                    first_timestamp: w.first.as_deref(),
-                    last_timestamp: w.last.as_deref(),
-                    last_path: w.last_at.as_ref().map(|(p, _)| p.as_str()),
-                    last_line: w.last_at.as_ref().map(|(_, l)| *l),
-                    cooldown_ms: self.cooldown.as_millis() as u64,
-                };
                 serde_json::to_writer(&mut *out, &r)?;
                 out.write_all(b"\n")
             }
