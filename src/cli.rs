@@ -51,7 +51,8 @@ pub enum Command {
     #[command(after_help = "Examples:
   logtriage tail /var/log/hadoop-hdfs /var/log/accumulo
   logtriage tail --format ndjson --state /var/lib/logtriage/tail.state /var/log/hadoop-yarn
-  logtriage tail --from-start --cooldown 10m samples/")]
+  logtriage tail --from-start --cooldown 10m samples/
+  logtriage tail --webhook-format slack --webhook https://hooks.example.org/T0 /var/log/accumulo")]
     Tail(TailArgs),
     /// A monitoring-plugin check (Nagios, Icinga, Zabbix, Ambari): the known failures written
     /// since the last run, one status line, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN.
