@@ -283,6 +283,10 @@ fn reports_that_cannot_be_merged_are_errors_naming_them_and_the_rest_is_merged()
     doc.as_object_mut().unwrap().remove("merge");
     let bare = dir.path().join("no-merge-section.json");
     std::fs::write(&bare, doc.to_string()).unwrap();
+    let mut doc: Value = serde_json::from_str(&text).unwrap();
+    doc["merge"]["streams"] = Value::from("bm90IHpzdGQ=");
+    let damaged = dir.path().join("damaged-streams.json");
+    std::fs::write(&damaged, doc.to_string()).unwrap();
     let missing = dir.path().join("missing.json");
     let (code, merged, err) = merge(
         "json",
@@ -291,6 +295,7 @@ fn reports_that_cannot_be_merged_are_errors_naming_them_and_the_rest_is_merged()
             good,
             other.clone(),
             bare.clone(),
+            damaged.clone(),
             missing.clone(),
         ],
         &[
@@ -325,6 +330,7 @@ fn reports_that_cannot_be_merged_are_errors_naming_them_and_the_rest_is_merged()
     said(&other, "schema version 99");
     said(&bare, "no merge section");
     said(&missing, "cannot read");
+    said(&damaged, "its merge section cannot be read");
     assert!(
         errors
             .iter()

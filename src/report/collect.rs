@@ -102,13 +102,12 @@ impl Collector {
 
     /// Keeps every stream as it is collected, for a JSON report's `merge` section.
     pub fn keep_streams(&mut self) {
-        self.streams = Some(super::streams::Streams {
-            max_evidence: self.max_evidence,
-            host: self.hosts.default_name().map(str::to_string),
-            walk_errors: self.summary.errors.clone(),
-            walk_skipped: self.summary.skipped.clone(),
-            streams: Vec::new(),
-        });
+        self.streams = Some(super::streams::Streams::new(
+            self.max_evidence,
+            self.hosts.default_name().map(str::to_string),
+            self.summary.errors.clone(),
+            self.summary.skipped.clone(),
+        ));
     }
 
     /// Is this occurrence of stream `r` suppressed by the config file (NDJSON, written as it
@@ -461,6 +460,15 @@ impl Collector {
         self.summary.clock = clock;
         self.summary.findings = all;
         self.summary.duration_ms = duration_ms;
+        if let Some(keep) = &mut self.streams
+            && let Err(e) = keep.finish()
+        {
+            self.summary.warnings.push(Problem {
+                path: "(merge section)".to_string(),
+                message: format!("the report's streams could not be packed: {e}"),
+            });
+            self.streams = None;
+        }
         self.summary.streams = self.streams.take();
         self.summary
     }
