@@ -3,7 +3,7 @@
 # installs it with dpkg, runs the installed logtriage on the installed samples, reads its man
 # page, loads its bash completion, checks the tail service is installed disabled, removes and
 # purges it; then lists the .rpm's files with rpm -qlp (Debian's rpm package, installed when
-# missing). Needs root (dpkg -i). Not part of .ci/run: the release build and the packaging
+# missing) and installs, runs and erases it in a throw-away root. Needs root (dpkg -i). Not part of .ci/run: the release build and the packaging
 # tools take most of CI's budget.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -69,4 +69,19 @@ for f in /usr/bin/logtriage /usr/share/man/man1/logtriage.1.gz /usr/share/bash-c
   /usr/lib/systemd/system/logtriage-tail.service /etc/logtriage/tail.env /usr/share/logtriage/ansible/sweep.yml; do
   grep -qx "$f" /tmp/logtriage-rpm-files.txt || { echo "the rpm lacks $f"; exit 1; }
 done
+say "install the rpm into a throw-away root, run it, erase it"
+root=$(mktemp -d)
+rpm --root "$root" --initdb
+# --nodeps: the throw-away root has no glibc package of its own (the binary runs on the host's).
+rpm --root "$root" -i --nodeps --noscripts "$rpmfile" 2>&1 | grep -v "should not be used directly\|assuming you know" || true
+test -x "$root/usr/bin/logtriage" && test -f "$root/etc/logtriage/tail.env"
+set +e
+"$root/usr/bin/logtriage" scan -q "$root/usr/share/logtriage/samples" > /dev/null
+rc=$?
+set -e
+test "$rc" -eq 1
+rpm --root "$root" -e logtriage 2>&1 | grep -v "should not be used directly\|assuming you know" || true
+test ! -e "$root/usr/bin/logtriage"
+rm -rf "$root"
+echo "the rpm installs, runs and erases"
 echo "all package checks passed"

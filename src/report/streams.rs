@@ -38,7 +38,8 @@ pub struct Streams {
     /// Problems of the walk (before any stream was read), in input order.
     pub walk_errors: Vec<Problem>,
     pub walk_skipped: Vec<Problem>,
-    encoder: Option<zstd::Encoder<'static, Vec<u8>>>,
+    /// Buffered: serde writes a stream in many small pieces, each a call into zstd.
+    encoder: Option<std::io::BufWriter<zstd::Encoder<'static, Vec<u8>>>>,
     count: usize,
     /// The finished array, base64 of its zstd frame (`finish`).
     packed: String,
@@ -73,7 +74,9 @@ impl Streams {
         walk_errors: Vec<Problem>,
         walk_skipped: Vec<Problem>,
     ) -> Streams {
-        let mut encoder = zstd::Encoder::new(Vec::new(), ZSTD_LEVEL).ok();
+        let mut encoder = zstd::Encoder::new(Vec::new(), ZSTD_LEVEL)
+            .ok()
+            .map(|e| std::io::BufWriter::with_capacity(128 * 1024, e));
         if let Some(e) = &mut encoder
             && e.write_all(b"[").is_err()
         {
@@ -110,7 +113,11 @@ impl Streams {
             return Ok(());
         };
         e.write_all(b"]").map_err(|e| e.to_string())?;
-        let bytes = e.finish().map_err(|e| e.to_string())?;
+        let bytes = e
+            .into_inner()
+            .map_err(|e| e.to_string())?
+            .finish()
+            .map_err(|e| e.to_string())?;
         self.packed = base64::engine::general_purpose::STANDARD.encode(bytes);
         Ok(())
     }
