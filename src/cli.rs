@@ -163,6 +163,42 @@ pub struct PackArgs {
     pub no_builtin_rules: bool,
 }
 
+/// What a sweep's (or a merge's) report keeps, how its story is told and when it fails: the
+/// options `scan` and `merge` share.
+#[derive(Args, Debug)]
+pub struct StoryArgs {
+    /// Report only findings at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "info")]
+    pub min_severity: Severity,
+    /// Exit 1 when a reported finding is at or above this severity.
+    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "medium")]
+    pub fail_on: Severity,
+    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub color: ColorWhen,
+    /// The noise-control file: suppressions (each with a reason) and severity overrides.
+    /// Default: logtriage.toml in the current folder, when there is one.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// An earlier JSON report: each finding is marked new or ongoing, the baseline's findings
+    /// no longer seen are listed (resolved, or not rechecked when their files were not scanned),
+    /// and the exit code counts only new findings.
+    #[arg(long, value_name = "OLD.json")]
+    pub baseline: Option<PathBuf>,
+    /// HOST=DURATION: a correction added to that host's log times before anything is ordered
+    /// (node3=-4s: node3's clock runs 4 s fast). Repeatable.
+    #[arg(long, value_name = "HOST=DURATION", value_parser = crate::finding::clock::parse_clock_offset)]
+    pub clock_offset: Vec<(String, i64)>,
+    /// A daemon's log that ends this long before the sweep's last event, with no clean
+    /// shutdown, is a finding "stopped logging" (s, m, h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "10m")]
+    pub silence: i64,
+    /// A new incident starts after this long with no finding at medium or above anywhere
+    /// (s, m, h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "15m")]
+    pub incident_gap: i64,
+}
+
 #[derive(Args, Debug)]
 pub struct ScanArgs {
     /// Files, folders (read recursively) or - for stdin. None: stdin.
@@ -177,18 +213,11 @@ pub struct ScanArgs {
     pub format: Format,
     #[command(flatten)]
     pub packs: PackArgs,
-    /// Report only findings at or above this severity.
-    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "info")]
-    pub min_severity: Severity,
-    /// Exit 1 when a reported finding is at or above this severity.
-    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "medium")]
-    pub fail_on: Severity,
+    #[command(flatten)]
+    pub story: StoryArgs,
     /// Worker threads (default: one per core).
     #[arg(short = 'j', long = "threads", value_name = "N")]
     pub threads: Option<usize>,
-    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorWhen,
     /// Evidence events kept per finding (0 = all).
     #[arg(long, value_name = "N", default_value_t = 3)]
     pub max_evidence: usize,
@@ -206,15 +235,6 @@ pub struct ScanArgs {
     /// PANIC and uncaught exceptions), or warn (those and WARN).
     #[arg(long, value_enum, value_name = "LEVEL", default_value = "error")]
     pub unknown: UnknownArg,
-    /// The noise-control file: suppressions (each with a reason) and severity overrides.
-    /// Default: logtriage.toml in the current folder, when there is one.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// An earlier JSON report: each finding is marked new or ongoing, the baseline's findings
-    /// no longer seen are listed (resolved, or not rechecked when their files were not scanned),
-    /// and the exit code counts only new findings.
-    #[arg(long, value_name = "OLD.json")]
-    pub baseline: Option<PathBuf>,
     /// The machine of inputs whose paths name none (stdin, a scan on the machine itself).
     /// Default: this machine's name for files under /var/log (its own logs), none for the
     /// rest (a bundle unpacked here is not this machine's).
@@ -228,18 +248,6 @@ pub struct ScanArgs {
     /// (+02:00). Default: this machine's zone. Times that state a zone are converted.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// HOST=DURATION: a correction added to that host's log times before anything is ordered
-    /// (node3=-4s: node3's clock runs 4 s fast). Repeatable.
-    #[arg(long, value_name = "HOST=DURATION", value_parser = crate::finding::clock::parse_clock_offset)]
-    pub clock_offset: Vec<(String, i64)>,
-    /// A daemon's log that ends this long before the sweep's last event, with no clean
-    /// shutdown, is a finding "stopped logging" (s, m, h).
-    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "10m")]
-    pub silence: i64,
-    /// A new incident starts after this long with no finding at medium or above anywhere
-    /// (s, m, h).
-    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "15m")]
-    pub incident_gap: i64,
     /// Range size for scanning one large file in parallel (bytes; 0 = never split). For tests.
     #[arg(long, hide = true, default_value_t = crate::scan::SPLIT_BYTES)]
     pub split_bytes: u64,
@@ -269,33 +277,11 @@ pub struct MergeArgs {
     pub failed: Vec<String>,
     #[command(flatten)]
     pub packs: PackArgs,
-    /// Report only findings at or above this severity.
-    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "info")]
-    pub min_severity: Severity,
-    /// Exit 1 when a reported finding is at or above this severity.
-    #[arg(long, value_name = "LEVEL", value_parser = parse_severity, default_value = "medium")]
-    pub fail_on: Severity,
-    /// Colour: auto (on a terminal, unless NO_COLOR is set), always, never.
-    #[arg(long, value_enum, default_value = "auto")]
-    pub color: ColorWhen,
-    /// The noise-control file (as for scan). Default: logtriage.toml in the current folder.
-    #[arg(long, value_name = "FILE")]
-    pub config: Option<PathBuf>,
-    /// An earlier JSON report to compare with (as for scan).
-    #[arg(long, value_name = "OLD.json")]
-    pub baseline: Option<PathBuf>,
+    #[command(flatten)]
+    pub story: StoryArgs,
     /// The zone of log times that state none. Default: the reports' zone.
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
-    /// HOST=DURATION: a correction added to that host's log times (as for scan). Repeatable.
-    #[arg(long, value_name = "HOST=DURATION", value_parser = crate::finding::clock::parse_clock_offset)]
-    pub clock_offset: Vec<(String, i64)>,
-    /// A daemon's log that ends this long before the last event is "stopped logging".
-    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "10m")]
-    pub silence: i64,
-    /// A new incident starts after this long with no finding at medium or above anywhere.
-    #[arg(long, value_name = "DURATION", value_parser = parse_span_ms, default_value = "15m")]
-    pub incident_gap: i64,
 }
 
 #[derive(Args, Debug)]

@@ -139,8 +139,8 @@ pub fn merge(args: MergeArgs) -> i32 {
         config,
     } = match setup(
         &args.packs,
-        args.config.as_deref(),
-        args.baseline.as_deref(),
+        args.story.config.as_deref(),
+        args.story.baseline.as_deref(),
     ) {
         Ok(s) => s,
         Err(code) => return code,
@@ -150,14 +150,14 @@ pub fn merge(args: MergeArgs) -> i32 {
         .tz
         .clone()
         .or_else(|| parts.iter().find_map(|p| p.zone.clone()));
-    let clock = match crate::finding::clock::Clock::new(zone.as_deref(), args.clock_offset.clone())
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("logtriage: {e}");
-            return EXIT_ERROR;
-        }
-    };
+    let clock =
+        match crate::finding::clock::Clock::new(zone.as_deref(), args.story.clock_offset.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("logtriage: {e}");
+                return EXIT_ERROR;
+            }
+        };
 
     // The streams, once each; the walks' problems, once each per machine.
     let mut inputs = Vec::new();
@@ -246,10 +246,10 @@ pub fn merge(args: MergeArgs) -> i32 {
     }
     let mut summary = collector.finish(
         &rules,
-        args.min_severity,
+        args.story.min_severity,
         Story {
-            incident_gap_ms: args.incident_gap,
-            silence_ms: args.silence,
+            incident_gap_ms: args.story.incident_gap,
+            silence_ms: args.story.silence,
             clock,
             scenarios: &scenarios,
         },
@@ -275,7 +275,7 @@ pub fn merge(args: MergeArgs) -> i32 {
             let stdout = io::stdout();
             let mut out: Box<dyn Write> = match args.format {
                 Format::Human | Format::Timeline => {
-                    let choice = match args.color {
+                    let choice = match args.story.color {
                         ColorWhen::Auto => anstream::ColorChoice::Auto,
                         ColorWhen::Always => anstream::ColorChoice::Always,
                         ColorWhen::Never => anstream::ColorChoice::Never,
@@ -293,5 +293,5 @@ pub fn merge(args: MergeArgs) -> i32 {
         eprintln!("logtriage: {e}");
         return EXIT_ERROR;
     }
-    exit_code(&summary, &rules, args.fail_on)
+    exit_code(&summary, &rules, args.story.fail_on)
 }

@@ -93,8 +93,8 @@ pub fn sweep(
         config,
     } = setup(
         &args.packs,
-        args.config.as_deref(),
-        args.baseline.as_deref(),
+        args.story.config.as_deref(),
+        args.story.baseline.as_deref(),
     )?;
     let (since, until) = match (
         args.since.as_deref().map(parse_time_bound).transpose(),
@@ -106,14 +106,16 @@ pub fn sweep(
             return Err(EXIT_ERROR);
         }
     };
-    let clock =
-        match crate::finding::clock::Clock::new(args.tz.as_deref(), args.clock_offset.clone()) {
-            Ok(c) => c,
-            Err(e) => {
-                eprintln!("logtriage: {e}");
-                return Err(EXIT_ERROR);
-            }
-        };
+    let clock = match crate::finding::clock::Clock::new(
+        args.tz.as_deref(),
+        args.story.clock_offset.clone(),
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("logtriage: {e}");
+            return Err(EXIT_ERROR);
+        }
+    };
     if args.paths.is_empty() && io::stdin().is_terminal() {
         eprintln!(
             "logtriage: no input: give files or folders to scan, or pipe logs on stdin (see --help)"
@@ -221,7 +223,7 @@ pub fn sweep(
     if args.format == crate::cli::Format::Json {
         collector.keep_streams();
     }
-    let min = args.min_severity;
+    let min = args.story.min_severity;
     scan::scan_all(&walked.inputs, &matcher, &opts, |mut r| {
         if let Some(h) = &own_host
             && r.clue.fallback.is_none()
@@ -238,8 +240,8 @@ pub fn sweep(
         &matcher.rules,
         min,
         crate::report::Story {
-            incident_gap_ms: args.incident_gap,
-            silence_ms: args.silence,
+            incident_gap_ms: args.story.incident_gap,
+            silence_ms: args.story.silence,
             clock,
             scenarios: &scenarios,
         },
@@ -257,7 +259,7 @@ pub fn sweep(
 }
 
 pub fn scan(args: ScanArgs) -> i32 {
-    let color = match args.color {
+    let color = match args.story.color {
         ColorWhen::Auto => anstream::ColorChoice::Auto,
         ColorWhen::Always => anstream::ColorChoice::Always,
         ColorWhen::Never => anstream::ColorChoice::Never,
@@ -273,11 +275,11 @@ pub fn scan(args: ScanArgs) -> i32 {
             Box::new(io::BufWriter::with_capacity(64 * 1024, stdout.lock()))
         }
     };
-    let min = args.min_severity;
+    let min = args.story.min_severity;
     let format = args.format;
     // `sweep` says what is wrong with --tz and --clock-offset before any line is written.
     let ndjson_clock =
-        crate::finding::clock::Clock::new(args.tz.as_deref(), args.clock_offset.clone())
+        crate::finding::clock::Clock::new(args.tz.as_deref(), args.story.clock_offset.clone())
             .unwrap_or_default();
     let swept = sweep(&args, |r, collector, matcher| {
         if format == Format::Ndjson {
@@ -303,7 +305,7 @@ pub fn scan(args: ScanArgs) -> i32 {
     check_io(write_format(&mut out, format, &summary, &matcher.rules));
     check_io(out.flush());
     drop(out);
-    exit_code(&summary, &matcher.rules, args.fail_on)
+    exit_code(&summary, &matcher.rules, args.story.fail_on)
 }
 
 /// Writes the end-of-sweep report in `format` (NDJSON was written as the streams came).
