@@ -170,7 +170,7 @@ pub fn read(doc: serde_json::Value, name: &str, rules: &[Rule]) -> Result<Saved,
     let format = doc["format"].as_u64();
     if format != Some(FORMAT as u64) {
         return Err(format!(
-            "{name}: its merge section is of format {}; this logtriage merges format {FORMAT}",
+            "{name}: its merge section is of format {}; this logtriage merges format {FORMAT} (sweep again with this logtriage)",
             format.map_or("(none)".to_string(), |f| f.to_string())
         ));
     }
