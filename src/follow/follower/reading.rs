@@ -152,6 +152,7 @@ impl<'m> Follower<'m> {
             r.s.push_bytes(&scratch[..got], now);
             if !grew {
                 self.seen_files.insert(r.ident);
+                r.active = self.step;
             }
             grew = true;
             left -= got;

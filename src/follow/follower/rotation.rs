@@ -114,7 +114,7 @@ impl<'m> Follower<'m> {
             if m.len() == 0
                 || born(&m).is_none_or(|b| b < since)
                 || self.ignored.contains_key(&ident)
-                || self.readers.iter().any(|r| r.ident == ident && !r.closed)
+                || self.follows(ident)
                 || self
                     .finished
                     .get(&ident)
@@ -190,10 +190,7 @@ impl<'m> Follower<'m> {
     ) -> Option<(PathBuf, Metadata, File)> {
         for (p, m) in files_in(dir, |_| true) {
             let ident = Ident::of(&m);
-            if m.len() < s.off
-                || exclude.contains(&ident)
-                || self.readers.iter().any(|r| r.ident == ident && !r.closed)
-            {
+            if m.len() < s.off || exclude.contains(&ident) || self.follows(ident) {
                 continue;
             }
             let Ok(f) = File::open(&p) else { continue };
