@@ -49,6 +49,9 @@ impl<'m> Follower<'m> {
                     p.display().to_string(),
                     format!("{}: not a regular file: not followed", p.display()),
                 ),
+                // Deleted between the walk and this look (a finished application's folder
+                // removed): nothing to tell.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.started => {}
                 Err(e) => self.warn_once(
                     p.display().to_string(),
                     format!("{}: cannot read: {e}", p.display()),
