@@ -35,10 +35,21 @@ pub(super) struct Parked {
     pub mtime_seen: Option<SystemTime>,
     pub looked: Option<SystemTime>,
     pub born: Option<SystemTime>,
+    /// Its birth time where the file system keeps one: an inode freed while the file was
+    /// closed can be reused by a new file, which is then told apart by it.
+    pub created: Option<SystemTime>,
     /// Not seen under a followed name by the last discovery since then.
     pub gone_since: Option<Instant>,
     /// Reopen at the next step (a file appeared in its folder).
     pub wanted: bool,
+}
+
+impl Parked {
+    /// Is `m` this file (same device and inode, and same birth time where it is kept)?
+    pub fn same_file(&self, m: &fs::Metadata) -> bool {
+        Ident::of(m) == self.ident
+            && (self.created.is_none() || m.created().ok().is_none_or(|c| Some(c) == self.created))
+    }
 }
 
 /// Why reopening failed, for the summarised warnings.
@@ -48,7 +59,10 @@ impl<'m> Follower<'m> {
     /// Is a file with this identity followed (open or parked)?
     pub(super) fn follows(&self, ident: Ident) -> bool {
         self.readers.iter().any(|r| r.ident == ident && !r.closed)
-            || self.parked.iter().any(|p| p.ident == ident)
+            || self
+                .parked
+                .iter()
+                .any(|p| p.ident == ident && p.gone_since.is_none())
     }
 
     pub(super) fn open_count(&self) -> usize {
@@ -60,7 +74,7 @@ impl<'m> Follower<'m> {
     /// active one that can be parked at all (its work waits for a later step). False when none
     /// can.
     pub(super) fn park_one(&mut self, any: bool) -> bool {
-        let pick = self
+        let mut cands: Vec<(u64, u64, usize)> = self
             .readers
             .iter()
             .enumerate()
@@ -75,8 +89,15 @@ impl<'m> Follower<'m> {
                             && r.s.counting.is_none()
                             && r.s.off == r.size_seen))
             })
-            .min_by_key(|(_, r)| (r.active, r.id))
-            .map(|(i, _)| i);
+            .map(|(i, r)| (r.active, r.id, i))
+            .collect();
+        cands.sort_unstable();
+        // Only a file its name still leads to: one renamed or deleted since the last look is
+        // read to its end through its descriptor first.
+        let pick = cands.into_iter().map(|(_, _, i)| i).find(|&i| {
+            let r = &self.readers[i];
+            fs::metadata(&r.name).is_ok_and(|m| Ident::of(&m) == r.ident)
+        });
         let Some(i) = pick else { return false };
         let r = self.readers.remove(i);
         self.park(r);
@@ -84,7 +105,9 @@ impl<'m> Follower<'m> {
     }
 
     fn park(&mut self, r: Reader) {
-        let born = r.file.metadata().ok().and_then(|m| born(&m));
+        let meta = r.file.metadata().ok();
+        let born = meta.as_ref().and_then(born);
+        let created = meta.and_then(|m| m.created().ok());
         self.parked.push(Parked {
             id: r.id,
             ident: r.ident,
@@ -94,6 +117,7 @@ impl<'m> Follower<'m> {
             mtime_seen: r.mtime_seen,
             looked: r.looked,
             born,
+            created,
             gone_since: None,
             wanted: false,
         });
@@ -102,6 +126,10 @@ impl<'m> Follower<'m> {
 
     /// Makes room for one more open file within the budget.
     pub(super) fn make_room(&mut self) {
+        if self.pumping {
+            // Past the budget for the rest of the step (`enforce_budget` follows).
+            return;
+        }
         while self.open_count() >= self.cfg.max_open {
             if !self.park_one(false) && !self.park_one(true) {
                 break;
@@ -139,7 +167,8 @@ impl<'m> Follower<'m> {
         let mut room = true;
         while j < self.parked.len() {
             let p = &self.parked[j];
-            let work = p.wanted
+            let wanted = p.wanted;
+            let work = wanted
                 || p.s.counting.is_some()
                 || (p.size_seen != u64::MAX && p.s.off < p.size_seen)
                 || (p.s.has_lines() && now >= p.s.last_growth + flush_after);
@@ -160,8 +189,17 @@ impl<'m> Follower<'m> {
             }
             if self.open_count() >= self.cfg.max_open {
                 self.make_room_idle();
-                if self.open_count() >= self.cfg.max_open {
-                    room = false;
+                // A file that changed is read now even past the budget (up to twice it): it
+                // may be deleted or moved away before the next step; so is one that may have
+                // been copied (to compare the copy with). Work that can wait (counting,
+                // completing an event) waits for room.
+                let cap = if changed || wanted {
+                    self.cfg.max_open.saturating_mul(2).saturating_add(8)
+                } else {
+                    self.cfg.max_open
+                };
+                if self.open_count() >= cap {
+                    // No room for this one; a changed one may still have some.
                     left_wanting = true;
                     j += 1;
                     continue;
@@ -169,9 +207,9 @@ impl<'m> Follower<'m> {
             }
             let p = &self.parked[j];
             match File::open(&p.name) {
-                Ok(f) if f.metadata().is_ok_and(|m| Ident::of(&m) == p.ident) => {
+                Ok(f) if f.metadata().is_ok_and(|m| p.same_file(&m)) => {
                     let p = self.parked.remove(j);
-                    self.unpark(p, f);
+                    self.unpark(p, f, None);
                 }
                 Ok(_) => j += 1,
                 Err(e) => {
@@ -195,17 +233,25 @@ impl<'m> Follower<'m> {
         }
     }
 
-    fn unpark(&mut self, p: Parked, file: File) {
+    /// Opens a parked file again; with `gone`, as a file no longer under a followed name (read
+    /// to its end and closed after `drain_after`, as open files renamed away are).
+    fn unpark(&mut self, p: Parked, file: File, gone: Option<(PathBuf, Instant)>) {
+        let (name, gone_since) = match gone {
+            Some((n, t)) => (n, Some(t)),
+            None => (p.name, None),
+        };
+        let mut s = p.s;
+        s.path = name.display().to_string();
         let r = Reader {
             id: p.id,
             file,
             ident: p.ident,
-            name: p.name,
-            in_roots: true,
-            gone_since: None,
+            name,
+            in_roots: gone_since.is_none(),
+            gone_since,
             twin: None,
             undecided: false,
-            s: p.s,
+            s,
             size_seen: p.size_seen,
             mtime_seen: p.mtime_seen,
             looked: p.looked,
@@ -216,6 +262,41 @@ impl<'m> Follower<'m> {
         let at = self.readers.partition_point(|x| x.id < r.id);
         self.readers.insert(at, r);
         self.reopens += 1;
+    }
+
+    /// Parked files not found under a followed name by discovery: one renamed beside its old
+    /// name (to a name the globs leave out) is found there by identity and opened to be read
+    /// to its end; the others (deleted, moved to another folder) wait for `expire_parked`.
+    pub(super) fn parked_gone(&mut self, seen: &std::collections::HashSet<u64>, now: Instant) {
+        let mut j = 0;
+        while j < self.parked.len() {
+            let p = &mut self.parked[j];
+            if seen.contains(&p.id) {
+                j += 1;
+                continue;
+            }
+            if p.gone_since.replace(p.gone_since.unwrap_or(now)).is_some() {
+                // Looked for when it went.
+                j += 1;
+                continue;
+            }
+            let found = super::resume::find_by_ident(&parent_of(&p.name), p.ident)
+                .filter(|(_, m)| p.same_file(m));
+            let opened = found.and_then(|(path, _)| {
+                File::open(&path)
+                    .ok()
+                    .filter(|f| f.metadata().is_ok_and(|m| p.same_file(&m)))
+                    .map(|f| (path, f))
+            });
+            match opened {
+                Some((path, f)) => {
+                    let p = self.parked.remove(j);
+                    let name = super::relative_like(&p.name, path);
+                    self.unpark(p, f, Some((name, now)));
+                }
+                None => j += 1,
+            }
+        }
     }
 
     /// Parked files that left the followed names: after `drain_after`, their last event is

@@ -111,7 +111,7 @@ impl<'m> Follower<'m> {
         }
         for (p, m) in found {
             let ident = Ident::of(&m);
-            if let Some(pk) = self.parked.iter_mut().find(|pk| pk.ident == ident) {
+            if let Some(pk) = self.parked.iter_mut().find(|pk| pk.same_file(&m)) {
                 if seen.insert(pk.id) && pk.name != p {
                     pk.name = p;
                     pk.s.path = pk.name.display().to_string();
@@ -177,11 +177,7 @@ impl<'m> Follower<'m> {
                 r.gone_since.get_or_insert(now);
             }
         }
-        for pk in self.parked.iter_mut() {
-            if !seen.contains(&pk.id) {
-                pk.gone_since.get_or_insert(now);
-            }
-        }
+        self.parked_gone(&seen, now);
         self.started = true;
     }
 

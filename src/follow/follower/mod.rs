@@ -193,6 +193,7 @@ pub struct Follower<'m> {
     step: u64,
     parks: u64,
     reopens: u64,
+    pumping: bool,
 }
 
 impl<'m> Follower<'m> {
@@ -222,6 +223,7 @@ impl<'m> Follower<'m> {
             step: 0,
             parks: 0,
             reopens: 0,
+            pumping: false,
         }
     }
 
@@ -262,9 +264,12 @@ impl<'m> Follower<'m> {
         }
         self.check_parked(now);
         self.claim_stashes(now);
+        // Readers are pumped by index: none is parked until the loop is over.
+        self.pumping = true;
         for i in 0..self.readers.len() {
             self.pump(i, now, &mut out);
         }
+        self.pumping = false;
         self.settle_twins(now);
         self.close_drained(now, &mut out);
         self.expire_stashes(now, &mut out);

@@ -172,7 +172,7 @@ impl<'m> Follower<'m> {
 }
 
 /// The file in `dir` with this identity.
-fn find_by_ident(dir: &Path, ident: Ident) -> Option<(PathBuf, Metadata)> {
+pub(super) fn find_by_ident(dir: &Path, ident: Ident) -> Option<(PathBuf, Metadata)> {
     files_in(dir, |_| true)
         .into_iter()
         .find(|(_, m)| Ident::of(m) == ident)

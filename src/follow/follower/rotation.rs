@@ -140,6 +140,7 @@ impl<'m> Follower<'m> {
                 .filter(|r| !r.closed && r.twin.is_none())
                 .map(|r| &r.s)
                 .chain(self.stashes.iter().map(|st| &st.s))
+                .chain(self.parked.iter().map(|p| &p.s))
                 .any(|s| continues_in(s, &f, size))
                 || self.twin_of(&f, size, ident).is_some()
                 || self.mirrors_a_followed_file(&f, size, ident)
