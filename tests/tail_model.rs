@@ -1074,4 +1074,89 @@ fn budget_regressions_found_by_the_model() {
         },
     ];
     run_ops_within(&ops, 1).unwrap();
+    let ops = vec![
+        NewWriter,
+        Restart {
+            down: vec![
+                DownOp::Write { w: 3, n: 20 },
+                DownOp::Write { w: 0, n: 169 },
+            ],
+        },
+        DeleteRecreate { w: 2 },
+        CopyTruncate {
+            w: 3,
+            style: 1,
+            slow: false,
+        },
+        Poll { dt: 147 },
+        DeleteRecreate { w: 0 },
+        CopyTruncate {
+            w: 3,
+            style: 1,
+            slow: true,
+        },
+        Restart {
+            down: vec![DownOp::Write { w: 0, n: 182 }],
+        },
+    ];
+    run_ops_within(&ops, 1).unwrap();
+    let ops = vec![
+        Write { w: 0, n: 1 },
+        Write { w: 0, n: 1 },
+        Write { w: 0, n: 1 },
+        Rename {
+            w: 0,
+            style: 0,
+            late: false,
+        },
+        Write { w: 1, n: 1 },
+        Rename {
+            w: 0,
+            style: 1,
+            late: false,
+        },
+        Write { w: 0, n: 1 },
+        Rename {
+            w: 0,
+            style: 0,
+            late: false,
+        },
+        NewWriter,
+        Write { w: 0, n: 1 },
+        Write { w: 0, n: 1 },
+        Write { w: 0, n: 1 },
+        Rename {
+            w: 1,
+            style: 0,
+            late: false,
+        },
+        Rename {
+            w: 0,
+            style: 0,
+            late: false,
+        },
+        DeleteRecreate { w: 0 },
+        Write { w: 2, n: 85 },
+        DeleteRecreate { w: 1 },
+        Write { w: 1, n: 1 },
+        Rename {
+            w: 0,
+            style: 0,
+            late: false,
+        },
+        Rename {
+            w: 0,
+            style: 0,
+            late: false,
+        },
+        Write { w: 0, n: 1 },
+        Write { w: 0, n: 1 },
+        Write { w: 0, n: 1 },
+        Rename {
+            w: 2,
+            style: 2,
+            late: false,
+        },
+    ];
+    run_ops_within(&ops, 1).unwrap();
 }

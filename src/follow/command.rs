@@ -118,6 +118,8 @@ pub fn run(args: TailArgs) -> i32 {
     let mut tallies = super::limits::Tallies::default();
     let mut cfg = Config::new(args.paths.clone());
     cfg.max_open = usize::try_from(max_open).unwrap_or(usize::MAX);
+    cfg.hard_max_open =
+        usize::try_from(super::limits::hard_budget(nofile.now).max(max_open)).unwrap_or(usize::MAX);
     cfg.globs = args.globs.clone();
     cfg.follow_links = args.follow;
     cfg.from_start = args.from_start;

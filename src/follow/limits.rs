@@ -75,6 +75,11 @@ pub fn default_budget(limit: u64) -> u64 {
     (limit / 2).min(DEFAULT_MAX).saturating_sub(MARGIN).max(8)
 }
 
+/// Files held open at most even past the budget (closed files that changed are read at once).
+pub fn hard_budget(limit: u64) -> u64 {
+    limit.saturating_sub(MARGIN + 16).max(8)
+}
+
 /// Summarised warnings: the latest count per (what, cause), told at most once a minute.
 #[derive(Default)]
 pub struct Tallies {

@@ -189,12 +189,12 @@ impl<'m> Follower<'m> {
             }
             if self.open_count() >= self.cfg.max_open {
                 self.make_room_idle();
-                // A file that changed is read now even past the budget (up to twice it): it
-                // may be deleted or moved away before the next step; so is one that may have
-                // been copied (to compare the copy with). Work that can wait (counting,
+                // A file that changed is read now even past the budget (up to `hard_max_open`):
+                // it may be deleted or moved away before the next step; so is one that may
+                // have been copied (to compare the copy with). Work that can wait (counting,
                 // completing an event) waits for room.
                 let cap = if changed || wanted {
-                    self.cfg.max_open.saturating_mul(2).saturating_add(8)
+                    self.cfg.hard_max_open.max(self.cfg.max_open)
                 } else {
                     self.cfg.max_open
                 };

@@ -77,6 +77,9 @@ pub struct Config {
     /// Files held open at most (the least recently active ones past it are closed and watched
     /// by path: `budget`).
     pub max_open: usize,
+    /// Files held open at most even for a closed file that changed (read at once, before it
+    /// can be deleted or moved away): the open-file limit less a margin.
+    pub hard_max_open: usize,
 }
 
 impl Config {
@@ -91,6 +94,7 @@ impl Config {
             read_budget: 8 << 20,
             count_budget: 32 << 20,
             max_open: usize::MAX,
+            hard_max_open: usize::MAX,
         }
     }
 }
@@ -299,8 +303,10 @@ impl<'m> Follower<'m> {
                 emit_from(r, occs, &mut out);
             }
         }
-        if !resumable {
-            for p in self.parked.iter_mut() {
+        // Closed files: as open ones; one that left the followed names is not resumed (not in
+        // the checkpoint), so its last event is completed now.
+        for p in self.parked.iter_mut() {
+            if !resumable || p.gone_since.is_some() {
                 let mut occs = Vec::new();
                 p.s.ensure_layout(None);
                 p.s.scan(matcher, true, false, &mut self.thresholds, &mut occs);
@@ -435,7 +441,8 @@ impl<'m> Follower<'m> {
             }
             files.push(e);
         }
-        for p in &self.parked {
+        // A closed file that left the followed names (deleted, moved away): nothing to resume.
+        for p in self.parked.iter().filter(|p| p.gone_since.is_none()) {
             let mut e = entry_of(&p.s, p.ident, &p.name.display().to_string());
             if !has_evidence(&p.s) {
                 e.mtime_ns = p.mtime_seen.map(checkpoint::nanos);

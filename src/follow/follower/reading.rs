@@ -37,7 +37,11 @@ impl<'m> Follower<'m> {
         let mut wait = false;
         for p in self.parked.iter_mut() {
             let n = p.s.head.len().min(head.len());
-            if n > 0 && p.gone_since.is_none() && head[..n] == p.s.head[..n] {
+            // At least one whole line alike (logs that merely start with a timestamp differ).
+            if memchr::memchr(b'\n', &p.s.head[..n]).is_some()
+                && p.gone_since.is_none()
+                && head[..n] == p.s.head[..n]
+            {
                 p.wanted = true;
                 wait = true;
             }
