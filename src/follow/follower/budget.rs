@@ -162,6 +162,7 @@ impl<'m> Follower<'m> {
             return;
         }
         let flush_after = self.cfg.flush_after;
+        let wall = SystemTime::now();
         let mut j = 0;
         let mut left_wanting = false;
         let mut room = true;
@@ -178,6 +179,11 @@ impl<'m> Follower<'m> {
             let changed = meta.as_ref().is_some_and(|m| {
                 m.len() != p.size_seen || m.modified().ok() != p.mtime_seen || m.nlink() == 0
             });
+            if meta.is_some() && !changed {
+                // Looked at, unchanged (as `pump` records a look at an open file: files
+                // created since are what it may have been rotated to).
+                self.parked[j].looked = Some(wall);
+            }
             if !(work || changed) || meta.is_none() {
                 j += 1;
                 continue;
