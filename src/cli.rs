@@ -315,6 +315,11 @@ pub struct TailArgs {
     /// Checkpoint file: where each file was read to; a restart resumes there.
     #[arg(long, value_name = "FILE")]
     pub state: Option<PathBuf>,
+    /// Hold at most N followed files open; past it the least recently active are closed and
+    /// watched by path, reopened when they change. Default: half the open-file limit (raised
+    /// to its hard limit at start), at most 4096, less a margin.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_open: Option<u64>,
     #[command(flatten)]
     pub packs: PackArgs,
     /// Report only findings at or above this severity.

@@ -111,7 +111,15 @@ pub fn run(args: TailArgs) -> i32 {
         }
     };
     let resuming = state.is_some();
+    let nofile = super::limits::raise_nofile();
+    let max_open = args
+        .max_open
+        .unwrap_or_else(|| super::limits::default_budget(nofile.now));
+    let mut tallies = super::limits::Tallies::default();
     let mut cfg = Config::new(args.paths.clone());
+    cfg.max_open = usize::try_from(max_open).unwrap_or(usize::MAX);
+    cfg.hard_max_open =
+        usize::try_from(super::limits::hard_budget(nofile.now).max(max_open)).unwrap_or(usize::MAX);
     cfg.globs = args.globs.clone();
     cfg.follow_links = args.follow;
     cfg.from_start = args.from_start;
@@ -187,6 +195,9 @@ pub fn run(args: TailArgs) -> i32 {
     for w in follower.take_warnings() {
         eprintln!("logtriage: warning: {w}");
     }
+    for w in tallies.add(follower.take_tallies(), now) {
+        eprintln!("logtriage: warning: {w}");
+    }
     if let Some(w) = &mut watch {
         for m in w.sync(&follower.watch_targets()) {
             eprintln!("logtriage: warning: {m}");
@@ -209,6 +220,15 @@ pub fn run(args: TailArgs) -> i32 {
             ", from their end"
         }
     );
+    let limit = match &nofile.error {
+        Some(e) => format!("open-file limit {} (cannot raise it: {e})", nofile.now),
+        None if nofile.now > nofile.before => format!(
+            "open-file limit raised from {} to {}",
+            nofile.before, nofile.now
+        ),
+        None => format!("open-file limit {}", nofile.now),
+    };
+    eprintln!("logtriage tail: {limit}; at most {max_open} files held open at once");
     if let Some(a) = &alerts {
         eprintln!("logtriage tail: alerts: {}", a.describe());
     }
@@ -267,6 +287,9 @@ pub fn run(args: TailArgs) -> i32 {
         for w in follower.take_warnings() {
             eprintln!("logtriage: warning: {w}");
         }
+        for w in tallies.add(follower.take_tallies(), now) {
+            eprintln!("logtriage: warning: {w}");
+        }
         if discover && let Some(w) = &mut watch {
             for m in w.sync(&follower.watch_targets()) {
                 eprintln!("logtriage: warning: {m}");
@@ -318,8 +341,25 @@ pub fn run(args: TailArgs) -> i32 {
     }
     // The queues drain and the commands finish (for a short grace period) before the summary.
     let alerted = alerts.map(Alerts::finish).unwrap_or_default();
+    let (parked, parks, reopens) = follower.budget_stats();
+    let mut limits = format!("  {limit}; at most {max_open} files held open at once");
+    if parks > 0 {
+        limits.push_str(&format!(
+            " ({parked} closed now, watched by path; {parks} closed, {reopens} reopened)"
+        ));
+    }
+    limits.push('\n');
+    limits.push_str(&tallies.summary());
+    if let Some(w) = &watch
+        && w.unwatched > 0
+    {
+        limits.push_str(&format!(
+            "  {} folders could not be watched for changes: checked every second\n",
+            w.unwatched
+        ));
+    }
     eprint!(
-        "{}{alerted}",
+        "{}{limits}{alerted}",
         reporter.summary(
             started.elapsed(),
             follower.files_followed().max(follower.files_seen())

@@ -18,6 +18,9 @@
 //! - `output`: cooldown of repeated fingerprints, the human and NDJSON printers, the summary.
 //! - `alert`: `--webhook` senders and `--exec` workers, fed with what the cooldown shows, on
 //!   threads of their own so that a slow receiver never delays following.
+//! - `limits`: the open-file limit (raised to the hard limit at start), the descriptor budget
+//!   (`--max-open`; the follower closes the least recently active files past it and watches
+//!   them by path: `follower/budget`), and warnings summarised per cause.
 //! - `watch`: inotify (through `notify`) for low latency; `command`: the real loop, with a
 //!   periodic full check as a safety net, `--poll` for file systems without events, signals.
 
@@ -26,6 +29,7 @@ pub mod checkpoint;
 pub mod command;
 pub mod follower;
 pub mod identity;
+pub mod limits;
 pub mod output;
 pub mod stream;
 pub mod watch;

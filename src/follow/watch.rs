@@ -4,7 +4,7 @@
 //! a full check periodically. Changes to data mean "read"; anything else (a file created,
 //! renamed, deleted, its permissions changed) also means "look for files again".
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::path::PathBuf;
 use std::sync::mpsc::Sender;
 
@@ -24,6 +24,8 @@ pub enum Wake {
 pub struct Watch {
     watcher: RecommendedWatcher,
     watched: HashSet<(PathBuf, bool)>,
+    /// Folders that could not be watched (summarised failures), for the summary.
+    pub unwatched: usize,
 }
 
 impl Watch {
@@ -44,12 +46,15 @@ impl Watch {
         Ok(Watch {
             watcher,
             watched: HashSet::new(),
+            unwatched: 0,
         })
     }
 
     /// Watches the folders not watched yet; returns warnings for those that cannot be.
+    /// Failures are summarised per cause (the inotify watch limit fails thousands of folders
+    /// at once).
     pub fn sync(&mut self, wanted: &[(PathBuf, bool)]) -> Vec<String> {
-        let mut warnings = Vec::new();
+        let mut failed: BTreeMap<String, Vec<PathBuf>> = BTreeMap::new();
         for (dir, recursive) in wanted {
             let key = (dir.clone(), *recursive);
             if self.watched.contains(&key) || !dir.is_dir() {
@@ -67,11 +72,26 @@ impl Watch {
                 Err(e) => {
                     // Remembered anyway: the periodic check covers it; warn once.
                     self.watched.insert(key);
+                    failed.entry(e.to_string()).or_default().push(dir.clone());
+                }
+            }
+        }
+        let mut warnings = Vec::new();
+        for (cause, dirs) in failed {
+            self.unwatched += dirs.len();
+            if dirs.len() <= 3 {
+                for d in dirs {
                     warnings.push(format!(
-                        "{}: cannot watch for changes ({e}): checked every second instead",
-                        dir.display()
+                        "{}: cannot watch for changes ({cause}): checked every second instead",
+                        d.display()
                     ));
                 }
+            } else {
+                warnings.push(format!(
+                    "{} folders cannot be watched for changes ({cause}; first {}): checked every second instead",
+                    dirs.len(),
+                    dirs[0].display()
+                ));
             }
         }
         warnings

@@ -49,6 +49,9 @@ impl<'m> Follower<'m> {
                     p.display().to_string(),
                     format!("{}: not a regular file: not followed", p.display()),
                 ),
+                // Deleted between the walk and this look (a finished application's folder
+                // removed): nothing to tell.
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && self.started => {}
                 Err(e) => self.warn_once(
                     p.display().to_string(),
                     format!("{}: cannot read: {e}", p.display()),
@@ -92,8 +95,30 @@ impl<'m> Follower<'m> {
             self.floor = saved_at;
             (renewed, seen) = self.resume_state(state, &mut found, now);
         }
+        if self.started && !self.parked.is_empty() {
+            // A file new in a folder of closed (parked) files may be a copy of one of them
+            // (copytruncate): they are reopened, to be compared with it.
+            let mut dirs = HashSet::new();
+            for (p, m) in &found {
+                let ident = Ident::of(m);
+                if !self.follows(ident) && !self.ignored.contains_key(&ident) {
+                    dirs.insert(super::parent_of(p));
+                }
+            }
+            for d in dirs {
+                self.want_folder(&d);
+            }
+        }
         for (p, m) in found {
             let ident = Ident::of(&m);
+            if let Some(pk) = self.parked.iter_mut().find(|pk| pk.same_file(&m)) {
+                if seen.insert(pk.id) && pk.name != p {
+                    pk.name = p;
+                    pk.s.path = pk.name.display().to_string();
+                }
+                pk.gone_since = None;
+                continue;
+            }
             if let Some(r) = self
                 .readers
                 .iter_mut()
@@ -152,6 +177,7 @@ impl<'m> Follower<'m> {
                 r.gone_since.get_or_insert(now);
             }
         }
+        self.parked_gone(&seen, now);
         self.started = true;
     }
 
@@ -161,14 +187,11 @@ impl<'m> Follower<'m> {
         let file = match File::open(&p) {
             Ok(f) => f,
             Err(e) => {
-                self.warn_once(
-                    format!("open:{key}"),
-                    format!("{key}: cannot open: {e} (will retry)"),
-                );
+                // Counted per cause, not told file by file (thousands of files, one cause).
+                self.tally(super::budget::REOPEN, e.to_string());
                 return None;
             }
         };
-        self.warned.remove(&format!("open:{key}"));
         let ident = Ident::of(meta);
         let size = meta.len();
         let probe = read_at(&file, 0, BINARY_PROBE_BYTES.min(size as usize)).unwrap_or_default();

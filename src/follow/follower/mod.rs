@@ -29,12 +29,13 @@
 //!
 //! `tests/tail_model.rs` checks all of this against a model, step by step.
 
+mod budget;
 mod discovery;
 mod reading;
 mod resume;
 mod rotation;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fs::{self, File, Metadata};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
@@ -73,6 +74,12 @@ pub struct Config {
     pub read_budget: usize,
     /// Bytes counted for line numbers in one step.
     pub count_budget: u64,
+    /// Files held open at most (the least recently active ones past it are closed and watched
+    /// by path: `budget`).
+    pub max_open: usize,
+    /// Files held open at most even for a closed file that changed (read at once, before it
+    /// can be deleted or moved away): the open-file limit less a margin.
+    pub hard_max_open: usize,
 }
 
 impl Config {
@@ -86,6 +93,8 @@ impl Config {
             drain_after: Duration::from_secs(5),
             read_budget: 8 << 20,
             count_budget: 32 << 20,
+            max_open: usize::MAX,
+            hard_max_open: usize::MAX,
         }
     }
 }
@@ -122,6 +131,8 @@ struct Reader {
     /// Wall time of the last look at it.
     looked: Option<SystemTime>,
     closed: bool,
+    /// The step it was last opened or grew in (the least recently active are parked first).
+    active: u64,
 }
 
 /// The stream of a file that was truncated, waiting (for `drain_after`) for a copy that holds
@@ -156,6 +167,8 @@ pub struct Follower<'m> {
     matcher: &'m Matcher,
     cfg: Config,
     readers: Vec<Reader>,
+    /// Followed files closed to stay within `max_open` (`budget`).
+    parked: Vec<budget::Parked>,
     stashes: Vec<Stash>,
     /// Compressed or binary files, not followed: (size, mtime) when looked at.
     ignored: HashMap<Ident, (u64, Option<SystemTime>)>,
@@ -178,6 +191,13 @@ pub struct Follower<'m> {
     /// Every file read from (by identity), for the summary.
     seen_files: HashSet<Ident>,
     thresholds: Thresholds,
+    /// Problems shared by many files, counted per cause (summarised warnings).
+    tallies: BTreeMap<(&'static str, String), usize>,
+    /// Steps taken (`Reader::active`).
+    step: u64,
+    parks: u64,
+    reopens: u64,
+    pumping: bool,
 }
 
 impl<'m> Follower<'m> {
@@ -187,6 +207,7 @@ impl<'m> Follower<'m> {
             matcher,
             cfg,
             readers: Vec::new(),
+            parked: Vec::new(),
             stashes: Vec::new(),
             ignored: HashMap::new(),
             finished: HashMap::new(),
@@ -202,6 +223,11 @@ impl<'m> Follower<'m> {
             scratch: Vec::new(),
             seen_files: HashSet::new(),
             thresholds: Thresholds::new(),
+            tallies: BTreeMap::new(),
+            step: 0,
+            parks: 0,
+            reopens: 0,
+            pumping: false,
         }
     }
 
@@ -221,6 +247,7 @@ impl<'m> Follower<'m> {
             .iter()
             .filter(|r| !r.closed && r.twin.is_none())
             .count()
+            + self.parked.len()
     }
 
     fn warn_once(&mut self, key: String, message: String) {
@@ -235,18 +262,25 @@ impl<'m> Follower<'m> {
     pub fn poll_once(&mut self, now: Instant, discover: bool) -> Vec<Emitted> {
         let mut out = Vec::new();
         self.busy = false;
+        self.step += 1;
         if discover || !self.started {
             self.discover(now);
         }
+        self.check_parked(now);
         self.claim_stashes(now);
+        // Readers are pumped by index: none is parked until the loop is over.
+        self.pumping = true;
         for i in 0..self.readers.len() {
             self.pump(i, now, &mut out);
         }
+        self.pumping = false;
         self.settle_twins(now);
         self.close_drained(now, &mut out);
         self.expire_stashes(now, &mut out);
+        self.expire_parked(now, &mut out);
         self.count_lines(&mut out, false);
         self.readers.retain(|r| !r.closed);
+        self.enforce_budget();
         out
     }
 
@@ -267,6 +301,16 @@ impl<'m> Follower<'m> {
                 r.s.ensure_layout(Some(&r.file));
                 r.s.scan(matcher, true, deleted, &mut self.thresholds, &mut occs);
                 emit_from(r, occs, &mut out);
+            }
+        }
+        // Closed files: as open ones; one that left the followed names is not resumed (not in
+        // the checkpoint), so its last event is completed now.
+        for p in self.parked.iter_mut() {
+            if !resumable || p.gone_since.is_some() {
+                let mut occs = Vec::new();
+                p.s.ensure_layout(None);
+                p.s.scan(matcher, true, false, &mut self.thresholds, &mut occs);
+                emit(&p.s, occs, &mut out);
             }
         }
         for st in self.stashes.iter_mut() {
@@ -337,6 +381,14 @@ impl<'m> Follower<'m> {
         for st in &self.stashes {
             at(st.since + self.cfg.drain_after);
         }
+        for p in &self.parked {
+            if p.s.has_lines() {
+                at(p.s.last_growth + self.cfg.flush_after);
+            }
+            if let Some(g) = p.gone_since {
+                at(g.max(p.s.last_growth) + self.cfg.drain_after);
+            }
+        }
         next
     }
 
@@ -365,6 +417,9 @@ impl<'m> Follower<'m> {
                 add(parent_of(&real), false);
             }
         }
+        for p in &self.parked {
+            add(parent_of(&p.name), false);
+        }
         out
     }
 
@@ -383,6 +438,14 @@ impl<'m> Follower<'m> {
             let mut e = entry_of(&r.s, r.ident, &r.name.display().to_string());
             if !has_evidence(&r.s) {
                 e.mtime_ns = r.mtime_seen.map(checkpoint::nanos);
+            }
+            files.push(e);
+        }
+        // A closed file that left the followed names (deleted, moved away): nothing to resume.
+        for p in self.parked.iter().filter(|p| p.gone_since.is_none()) {
+            let mut e = entry_of(&p.s, p.ident, &p.name.display().to_string());
+            if !has_evidence(&p.s) {
+                e.mtime_ns = p.mtime_seen.map(checkpoint::nanos);
             }
             files.push(e);
         }
@@ -413,6 +476,7 @@ impl<'m> Follower<'m> {
         undecided: bool,
         s: Stream,
     ) -> u64 {
+        self.make_room();
         let id = self.next_id();
         self.readers.push(Reader {
             id,
@@ -428,6 +492,7 @@ impl<'m> Follower<'m> {
             mtime_seen: None,
             looked: None,
             closed: false,
+            active: self.step,
         });
         id
     }

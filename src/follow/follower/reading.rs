@@ -32,6 +32,24 @@ impl<'m> Follower<'m> {
         if memchr::memchr(b'\n', &head).is_none() && head.len() < HEAD_BYTES {
             return false;
         }
+        // It starts like a file closed for the budget: it may be a copy of it, which can only
+        // be told with that file open. It is reopened for the next step, and this one waits.
+        let mut wait = false;
+        for p in self.parked.iter_mut() {
+            let n = p.s.head.len().min(head.len());
+            // At least one whole line alike (logs that merely start with a timestamp differ).
+            if memchr::memchr(b'\n', &p.s.head[..n]).is_some()
+                && p.gone_since.is_none()
+                && head[..n] == p.s.head[..n]
+            {
+                p.wanted = true;
+                wait = true;
+            }
+        }
+        if wait {
+            self.busy = true;
+            return false;
+        }
         if let Some(si) = self
             .stashes
             .iter()
@@ -152,6 +170,7 @@ impl<'m> Follower<'m> {
             r.s.push_bytes(&scratch[..got], now);
             if !grew {
                 self.seen_files.insert(r.ident);
+                r.active = self.step;
             }
             grew = true;
             left -= got;

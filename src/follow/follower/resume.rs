@@ -37,7 +37,7 @@ impl<'m> Follower<'m> {
             let at_root = found.iter().position(|(_, m)| Ident::of(m) == ident);
             let here = match at_root {
                 Some(k) => Some(found[k].clone()),
-                None if self.readers.iter().any(|r| r.ident == ident) => None,
+                None if self.follows(ident) => None,
                 None => find_by_ident(&dir, ident),
             };
             if e.mtime_ns.is_some()
@@ -105,7 +105,7 @@ impl<'m> Follower<'m> {
             let mut copy = None;
             for (p, m) in files_in(&dir, |_| true) {
                 let id = Ident::of(&m);
-                if m.len() < e.read_to || self.readers.iter().any(|r| r.ident == id) {
+                if m.len() < e.read_to || self.follows(id) {
                     continue;
                 }
                 if let Ok(f) = File::open(&p)
@@ -172,7 +172,7 @@ impl<'m> Follower<'m> {
 }
 
 /// The file in `dir` with this identity.
-fn find_by_ident(dir: &Path, ident: Ident) -> Option<(PathBuf, Metadata)> {
+pub(super) fn find_by_ident(dir: &Path, ident: Ident) -> Option<(PathBuf, Metadata)> {
     files_in(dir, |_| true)
         .into_iter()
         .find(|(_, m)| Ident::of(m) == ident)

@@ -114,7 +114,7 @@ impl<'m> Follower<'m> {
             if m.len() == 0
                 || born(&m).is_none_or(|b| b < since)
                 || self.ignored.contains_key(&ident)
-                || self.readers.iter().any(|r| r.ident == ident && !r.closed)
+                || self.follows(ident)
                 || self
                     .finished
                     .get(&ident)
@@ -140,6 +140,7 @@ impl<'m> Follower<'m> {
                 .filter(|r| !r.closed && r.twin.is_none())
                 .map(|r| &r.s)
                 .chain(self.stashes.iter().map(|st| &st.s))
+                .chain(self.parked.iter().map(|p| &p.s))
                 .any(|s| continues_in(s, &f, size))
                 || self.twin_of(&f, size, ident).is_some()
                 || self.mirrors_a_followed_file(&f, size, ident)
@@ -190,10 +191,7 @@ impl<'m> Follower<'m> {
     ) -> Option<(PathBuf, Metadata, File)> {
         for (p, m) in files_in(dir, |_| true) {
             let ident = Ident::of(&m);
-            if m.len() < s.off
-                || exclude.contains(&ident)
-                || self.readers.iter().any(|r| r.ident == ident && !r.closed)
-            {
+            if m.len() < s.off || exclude.contains(&ident) || self.follows(ident) {
                 continue;
             }
             let Ok(f) = File::open(&p) else { continue };
