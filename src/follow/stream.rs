@@ -339,20 +339,7 @@ impl Stream {
             }
         }
         let first_line = self.line;
-        let mut occs = Vec::new();
-        let consumed = {
-            let ctx = StreamContext {
-                matcher,
-                allowed: self.allowed.as_slice().into(),
-                origin: &self.origin,
-                since: None,
-                until: None,
-            };
-            let mut sc = Scanner::new(&ctx, layout, self.line);
-            sc.scan(&self.pending[..end], last, &mut |h| {
-                occs.push(h.occurrence())
-            })
-        };
+        let (mut occs, consumed) = self.scan_events(matcher, layout, end, last);
         self.consume(consumed);
         if !self.reported.is_empty() {
             // The event at the old boundary was reported in part before it was complete.
@@ -364,19 +351,33 @@ impl Stream {
             }
         }
         for mut o in occs {
-            let rule = &matcher.rules[o.rule as usize];
-            if let Some(m) = rule.marks {
-                self.phase = self.phase.after(m, o.stamp);
-            }
-            if !rule.expected_in.is_empty() {
-                let p = self
-                    .phase
-                    .judge(&rule.expected_in, o.stamp.map(|t| t.key()));
-                o.phase = p;
-                o.fingerprint ^= phase::Phase::salt(p);
-            }
+            follow_phase(&mut self.phase, &matcher.rules[o.rule as usize], &mut o);
             self.deliver(o, matcher, th, out);
         }
+    }
+
+    /// The occurrences of the events in `pending[..end]` (`last`: the final one is complete)
+    /// and how many bytes they took; nothing is consumed.
+    fn scan_events(
+        &self,
+        matcher: &Matcher,
+        layout: Layout,
+        end: usize,
+        last: bool,
+    ) -> (Vec<Occurrence>, usize) {
+        let ctx = StreamContext {
+            matcher,
+            allowed: self.allowed.as_slice().into(),
+            origin: &self.origin,
+            since: None,
+            until: None,
+        };
+        let mut occs = Vec::new();
+        let mut sc = Scanner::new(&ctx, layout, self.line);
+        let consumed = sc.scan(&self.pending[..end], last, &mut |h| {
+            occs.push(h.occurrence())
+        });
+        (occs, consumed)
     }
 
     /// The pending whole lines taken as complete events, without consuming them: the last
@@ -393,32 +394,12 @@ impl Stream {
         let Some(layout) = self.layout else {
             return;
         };
-        let mut occs = Vec::new();
-        {
-            let ctx = StreamContext {
-                matcher,
-                allowed: self.allowed.as_slice().into(),
-                origin: &self.origin,
-                since: None,
-                until: None,
-            };
-            let mut sc = Scanner::new(&ctx, layout, self.line);
-            sc.scan(&self.pending[..end], true, &mut |h| {
-                occs.push(h.occurrence())
-            });
-        }
+        let (occs, _) = self.scan_events(matcher, layout, end, true);
         // The phase moves on when the event is consumed, not now.
         let mut ph = self.phase;
         for mut o in occs {
             let rule = &matcher.rules[o.rule as usize];
-            if let Some(m) = rule.marks {
-                ph = ph.after(m, o.stamp);
-            }
-            if !rule.expected_in.is_empty() {
-                let p = ph.judge(&rule.expected_in, o.stamp.map(|t| t.key()));
-                o.phase = p;
-                o.fingerprint ^= phase::Phase::salt(p);
-            }
+            follow_phase(&mut ph, rule, &mut o);
             if o.line != self.line || self.reported.contains(&rule.id) {
                 continue;
             }
@@ -481,5 +462,18 @@ impl Stream {
             o.line += newlines;
             self.deliver(o, matcher, th, out);
         }
+    }
+}
+
+/// Moves the stream's phase through a marker rule's occurrence, and judges an occurrence of a
+/// rule expected in a phase by it (its phase and fingerprint salt).
+fn follow_phase(state: &mut phase::State, rule: &crate::rules::Rule, o: &mut Occurrence) {
+    if let Some(m) = rule.marks {
+        *state = state.after(m, o.stamp);
+    }
+    if !rule.expected_in.is_empty() {
+        let p = state.judge(&rule.expected_in, o.stamp.map(|t| t.key()));
+        o.phase = p;
+        o.fingerprint ^= phase::Phase::salt(p);
     }
 }
